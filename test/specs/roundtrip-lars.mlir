@@ -1,0 +1,9 @@
+// The shipped lars spec parses, verifies, prints, and re-parses to the same IR.
+// RUN: optfuse-opt %specs/lars.mlir | optfuse-opt | FileCheck %s
+// RUN: optfuse-opt %specs/lars.mlir --mlir-print-op-generic | optfuse-opt | FileCheck %s
+
+// CHECK-LABEL: optim.rule @lars {
+// CHECK: %lr = optim.hyper "lr"
+// CHECK: %w = optim.param
+// CHECK: %g = optim.grad
+// CHECK: optim.update

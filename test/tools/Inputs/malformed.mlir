@@ -1,0 +1,4 @@
+optim.rule @r {
+  %w = optim.param
+  %x = optim.add %w : !optim.layer
+}

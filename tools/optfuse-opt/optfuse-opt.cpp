@@ -8,9 +8,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/OptimOps.h"
+#include "codegen/Passes.h"
+#include "passes/Passes.h"
+#include "tools/common/InputCheck.h"
 
-#include "mlir/Bytecode/BytecodeReader.h"
-#include "mlir/IR/Block.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
@@ -24,38 +25,10 @@
 
 using namespace mlir;
 
-/// Returns true when `text` holds nothing but whitespace and `//` comments.
-static bool isBlank(llvm::StringRef text) {
-  while (true) {
-    text = text.ltrim();
-    if (!text.consume_front("//"))
-      return text.empty();
-    text = text.drop_until([](char c) { return c == '\n'; });
-  }
-}
-
-/// Checks the whole input before MlirOptMain sees it. Returns an error message (reported at 1:1)
-/// for input that MlirOptMain would accept silently or report without a location.
-static std::string checkInput(const llvm::MemoryBuffer &buffer, DialectRegistry &registry) {
-  if (isBlank(buffer.getBuffer()))
-    return "input is empty: expected an `optim.rule` or other MLIR operations";
-  if (!isBytecode(buffer.getMemBufferRef()))
-    return {};
-  MLIRContext context(registry);
-  std::string message;
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    if (message.empty())
-      message = diag.str();
-    return success();
-  });
-  Block block;
-  if (succeeded(readBytecodeFile(buffer.getMemBufferRef(), &block, ParserConfig(&context))))
-    return {};
-  return "input starts like MLIR bytecode but cannot be read: " + message;
-}
-
 int main(int argc, char **argv) {
   registerAllPasses();
+  optim::registerOptimPasses();
+  optim::registerOptimCodegenPasses();
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
@@ -73,10 +46,9 @@ int main(int argc, char **argv) {
     llvm::WithColor::error(llvm::errs(), "optfuse-opt") << errorMessage << "\n";
     return 1;
   }
-  std::string problem = checkInput(*input, registry);
+  std::string problem = optfuse::checkInput(*input, registry);
   if (!problem.empty()) {
-    llvm::errs() << (inputFilename == "-" ? "<stdin>" : inputFilename) << ":1:1: error: " << problem
-                 << "\n";
+    optfuse::reportInputError(inputFilename, problem);
     return 1;
   }
 

@@ -1,0 +1,26 @@
+//===- Abi.h - The rule interface recorded in a bundle ----------*- C++ -*-===//
+//
+// This file declares the writer of a planned rule's ABI text (format: runtime/Abi.h).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef OPTFUSE_CODEGEN_ABI_H
+#define OPTFUSE_CODEGEN_ABI_H
+
+#include "dialect/OptimOps.h"
+
+#include "mlir/IR/Builders.h"
+
+#include <string>
+
+namespace mlir::optim {
+
+/// The ABI text of a planned rule (see runtime/Abi.h for the format).
+std::string getAbiText(RuleOp rule);
+
+/// Emits the ABI text as the exported, NUL-terminated global `optfuse_abi` at `b`'s position.
+void emitAbiGlobal(OpBuilder &b, RuleOp rule);
+
+} // namespace mlir::optim
+
+#endif // OPTFUSE_CODEGEN_ABI_H

@@ -12,10 +12,25 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 using namespace mlir;
 using namespace mlir::optim;
 
-static std::string formatFloat(double value) { return llvm::formatv("{0:g9}", value).str(); }
+std::string mlir::optim::formatShortest(float value) {
+  char text[32];
+  for (int digits = 6; digits <= 9; ++digits) {
+    snprintf(text, sizeof(text), "%.*g", digits, static_cast<double>(value));
+    if (std::strtof(text, nullptr) == value || value != value)
+      break;
+  }
+  return text;
+}
+
+static std::string formatFloat(const llvm::APFloat &value) {
+  return formatShortest(value.convertToFloat());
+}
 
 static std::string joinIndices(ArrayRef<int> indices) {
   if (indices.empty())
@@ -34,14 +49,14 @@ std::string mlir::optim::getAbiText(RuleOp rule) {
       text += llvm::formatv("hyper {0} bool {1}\n", hyper.getName(), value.getInt() ? 1 : 0);
     else
       text += llvm::formatv("hyper {0} f32 {1}\n", hyper.getName(),
-                            formatFloat(cast<FloatAttr>(hyper.getDefaultValue()).getValueAsDouble()));
+                            formatFloat(cast<FloatAttr>(hyper.getDefaultValue()).getValue()));
   }
   for (auto flag : body.getOps<FlagOp>())
     text += llvm::formatv("flag {0}\n", flag.getName());
   text += "buffer param 0\nbuffer grad 0\n";
   for (auto state : body.getOps<StateOp>())
     text += llvm::formatv("buffer {0} {1}\n", state.getName(),
-                          formatFloat(state.getInit().convertToDouble()));
+                          formatFloat(state.getInit()));
   SmallVector<SweepOp> sweeps = getSweeps(rule);
   SmallVector<int> written = getWrittenBuffers(rule);
   for (auto [k, sweep] : llvm::enumerate(sweeps)) {

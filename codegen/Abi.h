@@ -15,6 +15,10 @@
 
 namespace mlir::optim {
 
+/// The shortest decimal that reads back as `value`: 0.999f prints as 0.999, so values keep the
+/// decimal the spec wrote when read as double.
+std::string formatShortest(float value);
+
 /// The ABI text of a planned rule (see runtime/Abi.h for the format).
 std::string getAbiText(RuleOp rule);
 

@@ -63,6 +63,7 @@ public:
 
 private:
   Type f32() { return b.getF32Type(); }
+  Type f64() { return b.getF64Type(); }
   Type i64() { return b.getI64Type(); }
   Type ptr() { return LLVM::LLVMPointerType::get(b.getContext()); }
   Value constI64(int64_t value) {
@@ -77,12 +78,14 @@ private:
   Value field(Value args, ArgsField which) {
     Value address = LLVM::GEPOp::create(b, loc, ptr(), argsType, args,
                                         ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(which)});
-    Type type = which == kStep ? f32() : ptr();
+    Type type = which == kStep ? f64() : ptr();
     return LLVM::LoadOp::create(b, loc, type, address, /*alignment=*/8);
   }
 
   /// Recomputes the rule's scalars that sweep `k` uses, for layer `layer`.
   void emitScalars(unsigned k, Value args, Value layer, unsigned totalSums, IRMapping &outer);
+  /// Emits `op`, a scalar arith/math op of the rule, computing in double instead of float.
+  void emitInDouble(Operation &op, IRMapping &outer);
   /// Emits one copy of the sweep body on `elements` (vectors of `lanes`, or scalars when 1).
   SmallVector<Value> emitBody(SweepOp sweep, ValueRange elements, unsigned lanes,
                               IRMapping &outer, DenseMap<Value, Value> &splats);
@@ -112,13 +115,13 @@ void CpuLowering::emitScalars(unsigned k, Value args, Value layer, unsigned tota
       Value sums = field(args, kSums);
       for (unsigned j = 0; j < sweep.getNumReductions(); ++j) {
         Value index = arith::AddIOp::create(b, loc, sumRow, constI64(sumIndex++));
-        outer.map(sweep.getResult(j), loadAt(sums, index, f32(), f32()));
+        outer.map(sweep.getResult(j), loadAt(sums, index, f64(), f64()));
       }
     } else if (auto hyper = dyn_cast<HyperOp>(op)) {
       Value index = arith::AddIOp::create(b, loc, hyperRow, constI64(hyperIndex++));
-      Value value = loadAt(hypers, index, f32(), f32());
+      Value value = loadAt(hypers, index, f64(), f64());
       if (hyper.getType().isInteger(1)) {
-        Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+        Value zero = arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.0));
         value = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, value, zero);
       }
       outer.map(hyper.getResult(), value);
@@ -131,9 +134,30 @@ void CpuLowering::emitScalars(unsigned k, Value args, Value layer, unsigned tota
           b, loc, flags, arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(flagIndex++)));
       outer.map(op.getResult(0), arith::TruncIOp::create(b, loc, b.getI1Type(), shifted));
     } else if (!isa<ParamOp, GradOp, StateOp>(op)) {
-      b.clone(op, outer);
+      emitInDouble(op, outer);
     }
   }
+}
+
+void CpuLowering::emitInDouble(Operation &op, IRMapping &outer) {
+  auto widen = [&](Type type) { return type.isF32() ? f64() : type; };
+  if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+    if (auto value = dyn_cast<FloatAttr>(constant.getValue())) {
+      // The constant as written in the spec (0.1, not the f32 nearest to it), held in double.
+      double asWritten = std::stod(formatShortest(value.getValue().convertToFloat()));
+      outer.map(op.getResult(0),
+                arith::ConstantOp::create(b, loc, b.getF64FloatAttr(asWritten)));
+      return;
+    }
+  }
+  SmallVector<Value> operands;
+  for (Value operand : op.getOperands())
+    operands.push_back(outer.lookup(operand));
+  SmallVector<Type> types;
+  for (Type type : op.getResultTypes())
+    types.push_back(widen(type));
+  OperationState state(op.getLoc(), op.getName(), operands, types, op.getAttrs());
+  outer.map(op.getResults(), b.create(state)->getResults());
 }
 
 SmallVector<Value> CpuLowering::emitBody(SweepOp sweep, ValueRange elements, unsigned lanes,
@@ -145,11 +169,21 @@ SmallVector<Value> CpuLowering::emitBody(SweepOp sweep, ValueRange elements, uns
   auto vectorOf = [&](Type type) -> Type {
     return lanes == 1 ? type : VectorType::get({lanes}, type);
   };
-  // The vector form of a scalar defined outside the body, broadcast once per chunk.
+  // A scalar defined outside the body: rounded to float (the per-layer math runs in double)
+  // and, for vectors, broadcast; both once per chunk.
   auto operandFor = [&](Value value) -> Value {
     if (Value mapped = local.lookupOrNull(value))
       return mapped;
     Value scalar = outer.lookup(value);
+    if (scalar.getType().isF64()) {
+      Value &rounded = splats[scalar];
+      if (!rounded) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointAfterValue(scalar);
+        rounded = arith::TruncFOp::create(b, loc, f32(), scalar);
+      }
+      scalar = rounded;
+    }
     if (lanes == 1)
       return scalar;
     Value &splat = splats[scalar];
@@ -184,7 +218,7 @@ SmallVector<Value> CpuLowering::emitBody(SweepOp sweep, ValueRange elements, uns
 void CpuLowering::lowerSweep(unsigned k, SweepOp sweep, unsigned totalSums) {
   MLIRContext *ctx = b.getContext();
   argsType = LLVM::LLVMStructType::getLiteral(
-      ctx, {ptr(), ptr(), ptr(), ptr(), ptr(), ptr(), ptr(), ptr(), f32()});
+      ctx, {ptr(), ptr(), ptr(), ptr(), ptr(), ptr(), ptr(), ptr(), f64()});
   unsigned numBuffers = getBufferNames(rule).size();
   unsigned numReductions = sweep.getNumReductions();
   SmallVector<int> written = k + 1 == getSweeps(rule).size() ? getWrittenBuffers(rule)

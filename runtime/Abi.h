@@ -13,6 +13,10 @@
  * sums of the reductions of sweep K. The runtime adds the rows of each layer's chunks in chunk
  * order, so the result does not depend on how chunks were spread over threads.
  *
+ * Per-layer scalar math (norms from sums, trust ratios, phi(t), bias corrections) runs in double
+ * precision from double hyperparameters, as PyTorch's Python-float hyperparameters do; only the
+ * values that enter the elementwise math are rounded to float.
+ *
  * The ABI text has one record per line, fields separated by one space:
  *   optfuse-bundle VERSION
  *   rule NAME
@@ -37,11 +41,11 @@ typedef struct OptfuseSweepArgs {
   const int64_t *chunk_begin; /* [chunks] first element of the chunk within its layer */
   const int64_t *chunk_end;   /* [chunks] one past its last element */
   float *const *buffers;      /* [layers][buffers] base pointers: param, grad, states */
-  const float *hypers;        /* [layers][hypers] each layer's hyperparameters (bools as 0/1) */
+  const double *hypers;       /* [layers][hypers] each layer's hyperparameters (bools as 0/1) */
   const int32_t *flags;       /* [layers] per-layer flag bits */
-  const float *sums;          /* [layers][all reductions] totals of the earlier sweeps */
+  const double *sums;         /* [layers][all reductions] totals of the earlier sweeps */
   float *partials;            /* [chunks][reductions of this sweep] */
-  float step;                 /* the step counter t: 0 on the first step */
+  double step;                /* the step counter t: 0 on the first step */
 } OptfuseSweepArgs;
 
 typedef void (*OptfuseSweepFn)(const OptfuseSweepArgs *args, int64_t chunk_begin,

@@ -101,8 +101,10 @@ int main(int argc, char **argv) {
     return 1;
   SmallVector<optim::RuleOp> rules(module->getOps<optim::RuleOp>());
   if (rules.size() != 1) {
-    emitError(module->getLoc()) << "a spec for optfuse-compile holds exactly one 'optim.rule', found "
-                                << rules.size();
+    std::string name = inputFilename == "-" ? "<stdin>" : inputFilename.getValue();
+    Location loc = rules.size() > 1 ? rules[1].getLoc() : FileLineColLoc::get(&context, name, 1, 1);
+    emitError(loc) << "a spec for optfuse-compile holds exactly one 'optim.rule', found "
+                   << rules.size();
     return 1;
   }
   std::string ruleName = rules.front().getSymName().str();

@@ -1,0 +1,8 @@
+optim.rule @a {
+  %w = optim.param
+  optim.update %w
+}
+optim.rule @b {
+  %w = optim.param
+  optim.update %w
+}

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache git pkg-config
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
-  libtorch-dev libgtest-dev
+  libtorch-dev libgtest-dev zlib1g-dev
   dataset-fashion-mnist gnuplot-nox
 )
 

@@ -129,7 +129,7 @@ void Bundle::parseAbi(const std::string &text) {
       HyperInfo hyper;
       std::string type, value;
       fields >> hyper.name >> type >> value;
-      hyper.defaultValue = std::strtof(value.c_str(), nullptr);
+      hyper.defaultValue = std::strtod(value.c_str(), nullptr);
       hyper.isBool = type == "bool";
       hypers_.push_back(hyper);
     } else if (kind == "flag") {
@@ -140,7 +140,7 @@ void Bundle::parseAbi(const std::string &text) {
       BufferInfo buffer;
       std::string value;
       fields >> buffer.name >> value;
-      buffer.init = std::strtof(value.c_str(), nullptr);
+      buffer.init = std::strtod(value.c_str(), nullptr);
       buffers_.push_back(buffer);
     } else if (kind == "sweep") {
       SweepInfo sweep;

@@ -20,12 +20,12 @@ namespace optfuse {
 struct HyperInfo {
   std::string name;
   bool isBool = false;
-  float defaultValue = 0;
+  double defaultValue = 0;
 };
 
 struct BufferInfo {
   std::string name; // "param", "grad", then the state buffers
-  float init = 0;
+  double init = 0;
 };
 
 struct SweepInfo {

@@ -12,6 +12,7 @@
 #define OPTFUSE_RUNTIME_CPUEXECUTOR_H
 
 #include "runtime/Bundle.h"
+#include "runtime/Executor.h"
 
 #include <cstdint>
 #include <memory>
@@ -19,7 +20,7 @@
 
 namespace optfuse {
 
-class CpuExecutor {
+class CpuExecutor : public Executor {
 public:
   /// Elements per chunk (the unit of work of a thread).
   static constexpr int64_t kChunkElements = 16384;
@@ -28,21 +29,16 @@ public:
 
   explicit CpuExecutor(std::shared_ptr<const Bundle> bundle);
 
-  /// Sets the layers by element count and builds the chunk table. Buffer pointers, hypers and
-  /// flags are then set per layer.
-  void setLayers(const std::vector<int64_t> &numels);
-  int64_t numLayers() const { return static_cast<int64_t>(numels_.size()); }
-  const std::vector<int64_t> &numels() const { return numels_; }
-
-  /// The base pointer of buffer `index` (Bundle::buffers order) of `layer`.
-  void setBuffer(int64_t layer, int index, float *data) { buffers_[layer * numBuffers_ + index] = data; }
-  /// The layer's hyperparameters, in Bundle::hypers order.
-  double *hypers(int64_t layer) { return hypers_.data() + layer * numHypers_; }
-  /// The layer's flag bits (bit i = Bundle::flags()[i]).
-  void setFlags(int64_t layer, int32_t bits) { flags_[layer] = bits; }
-
-  /// Runs one step with step counter `t` (0 on the first step) on at::get_num_threads() threads.
-  void step(double t);
+  std::string name() const override { return "cpu"; }
+  void setLayers(const std::vector<int64_t> &numels) override;
+  int64_t numLayers() const override { return static_cast<int64_t>(numels_.size()); }
+  void setBuffer(int64_t layer, int index, float *data) override {
+    buffers_[layer * numBuffers_ + index] = data;
+  }
+  double *hypers(int64_t layer) override { return hypers_.data() + layer * numHypers_; }
+  void setFlags(int64_t layer, int32_t bits) override { flags_[layer] = bits; }
+  /// Runs on at::get_num_threads() threads.
+  void step(double t) override;
 
   /// The reduction totals of the last step, [layer][Bundle::totalReductions()].
   const std::vector<double> &sums() const { return sums_; }

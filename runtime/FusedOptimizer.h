@@ -15,6 +15,7 @@
 #define OPTFUSE_RUNTIME_FUSEDOPTIMIZER_H
 
 #include "runtime/Bundle.h"
+#include "runtime/Executor.h"
 
 #include <torch/optim/optimizer.h>
 #include <torch/serialize/archive.h>
@@ -26,7 +27,6 @@
 
 namespace optfuse {
 
-class Executor;
 
 /// The options of one parameter group: hyperparameter values by name (unset ones take the rule's
 /// defaults) and the per-group exclusion switches.
@@ -106,6 +106,9 @@ private:
 
   std::shared_ptr<const Bundle> bundle_;
   std::unique_ptr<Executor> executor_;
+  torch::Device executorDevice_{torch::kCPU};
+  /// The tensors the executor's layer table was built for (pointers and sizes).
+  std::vector<const void *> layerKey_;
   int64_t stepCount_ = 0;
   bool skipNonfinite_ = false, lastSkipped_ = false;
 };

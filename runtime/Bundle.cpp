@@ -3,8 +3,10 @@
 #include "runtime/Bundle.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -18,6 +20,35 @@ namespace {
 bool isFile(const std::string &path) {
   struct stat info;
   return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
+/// dlopen maps a file by its ELF headers and crashes (SIGBUS) on a file cut short, so the headers
+/// are checked against the file's size first. Returns an empty string or what is wrong.
+std::string checkElf(const std::string &path) {
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
+  if (!file)
+    return "cannot be read";
+  auto size = static_cast<uint64_t>(file.tellg());
+  Elf64_Ehdr header;
+  file.seekg(0);
+  if (size < sizeof(header) || !file.read(reinterpret_cast<char *>(&header), sizeof(header)) ||
+      std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0)
+    return "is not a shared object";
+  if (header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_type != ET_DYN)
+    return "is not a 64-bit shared object";
+  if (header.e_phentsize != sizeof(Elf64_Phdr) ||
+      header.e_phoff + uint64_t(header.e_phnum) * sizeof(Elf64_Phdr) > size ||
+      header.e_shoff + uint64_t(header.e_shnum) * header.e_shentsize > size)
+    return "is truncated (its ELF headers point past its end)";
+  for (int i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr segment;
+    file.seekg(header.e_phoff + uint64_t(i) * sizeof(Elf64_Phdr));
+    if (!file.read(reinterpret_cast<char *>(&segment), sizeof(segment)))
+      return "is truncated";
+    if (segment.p_type == PT_LOAD && segment.p_offset + segment.p_filesz > size)
+      return "is truncated (a loadable segment ends past the end of the file)";
+  }
+  return {};
 }
 
 std::vector<int> parseIndices(const std::string &field) {
@@ -76,6 +107,10 @@ std::shared_ptr<const Bundle> Bundle::load(const std::string &rule) {
       throw std::runtime_error(message + ")");
     }
   }
+
+  std::string problem = checkElf(path);
+  if (!problem.empty())
+    throw std::runtime_error("optfuse: cannot load bundle '" + path + "': the file " + problem);
 
   std::shared_ptr<Bundle> bundle(new Bundle());
   bundle->path_ = path;

@@ -1,0 +1,739 @@
+//===- optfuse-bench.cpp - Fused optimizer steps against LibTorch and memory bandwidth ---===//
+//
+// optfuse-bench times one optimizer step of a compiled rule run by optfuse::FusedOptimizer against
+// the same rule written with LibTorch ops (one parameter at a time, and with the multi-tensor
+// foreach ops), on parameter sets shaped like real models, and against the floor memory bandwidth
+// sets: a STREAM-style triad measured in the same run gives the time the rule's minimum traffic
+// takes. Before timing a case it steps every implementation twice from identical inputs and
+// checks that they agree.
+//
+//===----------------------------------------------------------------------===//
+
+#include "bench/ParamSets.h"
+#include "bench/TorchRules.h"
+#include "runtime/Bundle.h"
+#include "runtime/FusedOptimizer.h"
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+using namespace optfuse::bench;
+
+namespace {
+
+const char *const kUsage = R"(usage: optfuse-bench [options]
+
+Times one optimizer step of each rule on each parameter set with each implementation, and
+compares the times with the memory-bandwidth floor measured by a triad probe in the same run.
+
+Parameter sets (random values; weights normal with std 1/sqrt(fan-in), norm weights 1, biases 0,
+gradients normal with std 1e-3):
+  --model LIST       comma-separated: resnet18 (62 tensors, 11.7M parameters), resnet50 (161,
+                     25.6M), bert-large (391, 335M), or all. The real models' parameter shapes
+                     (torchvision ResNets, BertModel for bert-large-uncased with its pooler).
+                     Default: resnet50, unless --tensors is given.
+  --tensors N        add a synthetic set of N 1-D tensors ...
+  --numel M          ... of M elements each (both options go together)
+  --list             print the parameter sets' sizes and exit
+
+Rules and implementations:
+  --rule LIST        comma-separated: tvlars, lars, lamb, sgd, adamw, all, or the path of a
+                     bundle (.so). Default: tvlars. Each rule runs with its defaults (see the
+                     specs); torch-loop and torch-foreach exist for the shipped rules only.
+  --set NAME=VALUE   change a hyperparameter (bools as 0/1) in every selected rule that has it;
+                     repeatable
+  --impl LIST        comma-separated: fused (optfuse::FusedOptimizer), torch-loop (LibTorch ops
+                     one parameter at a time, as the reference code does it), torch-foreach
+                     (LibTorch's at::_foreach_* multi-tensor ops), or all. Default: all
+
+Machine:
+  --device cpu|cuda  where the tensors live (default cpu); cuda needs a CUDA-enabled LibTorch
+  --threads N        intra-op threads (at::set_num_threads) for every implementation and the
+                     probe (default: LibTorch's default, here %d)
+
+Measurement:
+  --reps N           time at least N steps per implementation (default 10) ...
+  --min-time S       ... and at least S seconds of steps (default 1)
+  --warmup N         untimed steps before timing (default 1)
+  --probe-mib N      size of each of the probe's three buffers in MiB (default 1024); make it
+                     much larger than the last-level cache
+  --seed N           seed of the random parameters and gradients (default 1)
+  --csv FILE         write one row per case and implementation to FILE, columns
+                     rule,model,device,impl,params,tensors,ms_median,ms_min,bytes_per_param,
+                     gb_per_s,floor_ratio
+  --help             print this help and exit
+
+Each case first steps every implementation twice from the same parameters and gradients and
+compares the parameters with the first implementation's (fused when selected): a relative error
+(max |a - e| / max |e| per tensor) above 1e-4 fails the case, which is then not timed. With more
+than one CPU thread the fused results must also be bitwise identical to a run on one thread.
+
+Per case and implementation the tool reports the median and minimum time of a step; the achieved
+bandwidth, the rule's minimum bytes per parameter (every buffer read once, every output written
+once: 20 for tvlars, lars and sgd, 28 for lamb and adamw) times the parameters over the median
+time; floor_ratio, the median time over the time the minimum bytes take at the probe's best
+bandwidth; and how much faster fused is. Progress goes to standard error.
+
+Exit status: 0 when every case passed its checks, 1 when one failed or a run error occurred,
+2 for a bad command line.
+)";
+
+const std::vector<std::string> kShippedRules = {"tvlars", "lars", "lamb", "sgd", "adamw"};
+const std::vector<std::string> kImpls = {"fused", "torch-loop", "torch-foreach"};
+constexpr double kTolerance = 1e-4;
+
+/// A bad command line (exit status 2).
+class UsageError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Options {
+  std::vector<std::string> models, rules, impls;
+  int64_t tensors = 0, numel = 0;
+  Hypers overrides;
+  std::string device = "cpu", csv;
+  int threads = 0, reps = 10, warmup = 1;
+  double minTime = 1.0;
+  int64_t probeMiB = 1024;
+  uint64_t seed = 1;
+  bool list = false;
+};
+
+std::vector<std::string> splitList(const std::string &text) {
+  std::vector<std::string> items;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ','))
+    if (!item.empty())
+      items.push_back(item);
+  return items;
+}
+
+std::string joinList(const std::vector<std::string> &items) {
+  std::string text;
+  for (const std::string &item : items)
+    text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+
+int64_t parseInteger(const std::string &option, const std::string &text, int64_t lowest) {
+  size_t used = 0;
+  int64_t value = 0;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::exception &) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size())
+    throw UsageError(option + " expects an integer, got '" + text + "'");
+  if (value < lowest)
+    throw UsageError(option + " must be at least " + std::to_string(lowest) + ", got " + text);
+  return value;
+}
+
+double parseNumber(const std::string &option, const std::string &text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception &) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size())
+    throw UsageError(option + " expects a number, got '" + text + "'");
+  return value;
+}
+
+bool isBundlePath(const std::string &rule) {
+  return rule.find('/') != std::string::npos ||
+         (rule.size() > 3 && rule.compare(rule.size() - 3, 3, ".so") == 0);
+}
+
+Options parseOptions(int argc, char **argv) {
+  Options options;
+  bool implsGiven = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i], inlineValue;
+    bool hasInline = false;
+    if (arg.rfind("--", 0) == 0 && arg.find('=') != std::string::npos) {
+      inlineValue = arg.substr(arg.find('=') + 1);
+      arg = arg.substr(0, arg.find('='));
+      hasInline = true;
+    }
+    auto value = [&]() -> std::string {
+      if (hasInline)
+        return inlineValue;
+      if (i + 1 >= argc)
+        throw UsageError(arg + " needs a value");
+      return argv[++i];
+    };
+    auto noValue = [&]() {
+      if (hasInline)
+        throw UsageError(arg + " takes no value");
+    };
+    if (arg == "--help" || arg == "-h") {
+      noValue();
+      std::printf(kUsage, at::get_num_threads());
+      std::exit(0);
+    } else if (arg == "--model") {
+      for (const std::string &model : splitList(value())) {
+        if (model == "all") {
+          for (const std::string &name : modelNames())
+            options.models.push_back(name);
+          continue;
+        }
+        std::vector<std::string> known = modelNames();
+        if (std::find(known.begin(), known.end(), model) == known.end())
+          throw UsageError("unknown model '" + model + "' (known: " + joinList(known) +
+                           ", all; or --tensors N --numel M)");
+        options.models.push_back(model);
+      }
+    } else if (arg == "--tensors") {
+      options.tensors = parseInteger(arg, value(), 1);
+    } else if (arg == "--numel") {
+      options.numel = parseInteger(arg, value(), 1);
+    } else if (arg == "--list") {
+      noValue();
+      options.list = true;
+    } else if (arg == "--rule") {
+      for (const std::string &rule : splitList(value())) {
+        if (rule == "all") {
+          options.rules.insert(options.rules.end(), kShippedRules.begin(), kShippedRules.end());
+        } else if (isBundlePath(rule) ||
+                   std::find(kShippedRules.begin(), kShippedRules.end(), rule) !=
+                       kShippedRules.end()) {
+          options.rules.push_back(rule);
+        } else {
+          throw UsageError("unknown rule '" + rule + "' (shipped: " + joinList(kShippedRules) +
+                           ", all; or the path of a bundle)");
+        }
+      }
+    } else if (arg == "--set") {
+      std::string assignment = value();
+      size_t equals = assignment.find('=');
+      if (equals == std::string::npos || equals == 0)
+        throw UsageError("--set expects NAME=VALUE, got '" + assignment + "'");
+      options.overrides[assignment.substr(0, equals)] =
+          parseNumber("--set " + assignment.substr(0, equals), assignment.substr(equals + 1));
+    } else if (arg == "--impl") {
+      implsGiven = true;
+      for (const std::string &impl : splitList(value())) {
+        if (impl == "all") {
+          options.impls = kImpls;
+          continue;
+        }
+        if (std::find(kImpls.begin(), kImpls.end(), impl) == kImpls.end())
+          throw UsageError("unknown implementation '" + impl + "' (known: " + joinList(kImpls) +
+                           ", all)");
+        options.impls.push_back(impl);
+      }
+    } else if (arg == "--device") {
+      options.device = value();
+      if (options.device != "cpu" && options.device != "cuda")
+        throw UsageError("--device must be cpu or cuda, got '" + options.device + "'");
+    } else if (arg == "--threads") {
+      options.threads = static_cast<int>(parseInteger(arg, value(), 1));
+    } else if (arg == "--reps") {
+      options.reps = static_cast<int>(parseInteger(arg, value(), 1));
+    } else if (arg == "--min-time") {
+      options.minTime = parseNumber(arg, value());
+      if (options.minTime < 0)
+        throw UsageError("--min-time must not be negative");
+    } else if (arg == "--warmup") {
+      options.warmup = static_cast<int>(parseInteger(arg, value(), 0));
+    } else if (arg == "--probe-mib") {
+      options.probeMiB = parseInteger(arg, value(), 1);
+    } else if (arg == "--seed") {
+      options.seed = static_cast<uint64_t>(parseInteger(arg, value(), 0));
+    } else if (arg == "--csv") {
+      options.csv = value();
+      if (options.csv.empty())
+        throw UsageError("--csv needs a file name");
+    } else {
+      throw UsageError("unknown option '" + std::string(argv[i]) + "'");
+    }
+  }
+  if ((options.tensors == 0) != (options.numel == 0))
+    throw UsageError("--tensors and --numel go together");
+  if (options.models.empty() && options.tensors == 0)
+    options.models.push_back("resnet50");
+  if (options.rules.empty())
+    options.rules.push_back("tvlars");
+  if (!implsGiven)
+    options.impls = kImpls;
+  if (options.impls.empty())
+    throw UsageError("--impl names no implementation");
+  return options;
+}
+
+/// A rule as the cases run it.
+struct RuleSetup {
+  std::string arg; // as given: a shipped rule's name or a bundle path
+  std::shared_ptr<const optfuse::Bundle> bundle;
+  Hypers hypers;         // the value of every hyperparameter of the bundle
+  bool hasTorch = false; // torch-loop and torch-foreach implement it
+  int64_t minBytes = 0;  // per parameter: every buffer read once, every output written once
+  int64_t planBytes = 0; // per parameter: the sum over the plan's sweeps
+};
+
+/// Loads a rule's bundle and settles its hyperparameters: the shipped rules' exact defaults
+/// (the bundle stores them as float), then the overrides that name one of its hyperparameters.
+RuleSetup setupRule(const std::string &arg, const Hypers &overrides) {
+  RuleSetup rule;
+  rule.arg = arg;
+  try {
+    rule.bundle = optfuse::Bundle::load(arg);
+  } catch (const std::exception &e) {
+    throw UsageError(std::string("--rule: ") + e.what());
+  }
+  const optfuse::Bundle &bundle = *rule.bundle;
+  Hypers known = torchRuleDefaults(bundle.ruleName());
+  rule.hasTorch = !known.empty() && known.size() == bundle.hypers().size();
+  for (const optfuse::HyperInfo &hyper : bundle.hypers()) {
+    auto it = known.find(hyper.name);
+    rule.hypers[hyper.name] = hyper.defaultValue;
+    if (it == known.end())
+      rule.hasTorch = false;
+    else if (static_cast<float>(it->second) == hyper.defaultValue)
+      rule.hypers[hyper.name] = it->second;
+  }
+  for (const auto &[name, value] : overrides)
+    if (bundle.hyperIndex(name) >= 0)
+      rule.hypers[name] = value;
+  int64_t buffers = static_cast<int64_t>(bundle.buffers().size());
+  rule.minBytes = 4 * (2 * buffers - 1);
+  for (const optfuse::SweepInfo &sweep : bundle.sweeps())
+    rule.planBytes += sweep.bytesPerElement;
+  return rule;
+}
+
+/// One implementation stepping its own copy of the parameters with the shared gradients.
+class Stepper {
+public:
+  virtual ~Stepper() = default;
+  virtual void step() = 0;
+  virtual const std::vector<torch::Tensor> &params() const = 0;
+};
+
+class FusedStepper : public Stepper {
+public:
+  FusedStepper(const RuleSetup &rule, const ParamData &data) {
+    for (size_t i = 0; i < data.params.size(); ++i) {
+      params_.push_back(data.params[i].clone().requires_grad_(true));
+      params_.back().mutable_grad() = data.grads[i];
+    }
+    optfuse::FusedOptions options;
+    for (const auto &[name, value] : rule.hypers)
+      options.set(name, value);
+    optimizer_ = std::make_unique<optfuse::FusedOptimizer>(params_, rule.arg, options);
+  }
+  void step() override { optimizer_->step(); }
+  const std::vector<torch::Tensor> &params() const override { return params_; }
+
+private:
+  std::vector<torch::Tensor> params_;
+  std::unique_ptr<optfuse::FusedOptimizer> optimizer_;
+};
+
+class TorchStepper : public Stepper {
+public:
+  TorchStepper(const RuleSetup &rule, TorchRule::Style style, const ParamData &data)
+      : rule_(rule.bundle->ruleName(), style, rule.hypers, clones(data.params), data.grads) {}
+  void step() override { rule_.step(); }
+  const std::vector<torch::Tensor> &params() const override { return rule_.params(); }
+
+private:
+  static std::vector<torch::Tensor> clones(const std::vector<torch::Tensor> &tensors) {
+    std::vector<torch::Tensor> copies;
+    copies.reserve(tensors.size());
+    for (const torch::Tensor &tensor : tensors)
+      copies.push_back(tensor.clone());
+    return copies;
+  }
+  TorchRule rule_;
+};
+
+std::unique_ptr<Stepper> makeStepper(const std::string &impl, const RuleSetup &rule,
+                                     const ParamData &data) {
+  if (impl == "fused")
+    return std::make_unique<FusedStepper>(rule, data);
+  return std::make_unique<TorchStepper>(
+      rule, impl == "torch-loop" ? TorchRule::Style::Loop : TorchRule::Style::Foreach, data);
+}
+
+void synchronize(const torch::Device &device) {
+  if (device.is_cuda())
+    torch::cuda::synchronize();
+}
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+struct Timing {
+  double medianMs = 0, minMs = 0;
+  int64_t reps = 0;
+};
+
+/// Times `body` at least `options.reps` times and for at least `options.minTime` seconds, each
+/// run between two device synchronisations.
+Timing timeRuns(const std::function<void()> &body, const Options &options,
+                const torch::Device &device, const std::string &label) {
+  std::vector<double> ms;
+  Clock::time_point start = Clock::now(), lastReport = start;
+  while (static_cast<int>(ms.size()) < options.reps || secondsSince(start) < options.minTime) {
+    synchronize(device);
+    Clock::time_point begin = Clock::now();
+    body();
+    synchronize(device);
+    ms.push_back(secondsSince(begin) * 1e3);
+    if (secondsSince(lastReport) >= 10) {
+      std::fprintf(stderr, "  %s: %zu runs, %.0f s\n", label.c_str(), ms.size(),
+                   secondsSince(start));
+      lastReport = Clock::now();
+    }
+  }
+  std::sort(ms.begin(), ms.end());
+  size_t n = ms.size();
+  Timing timing;
+  timing.medianMs = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
+  timing.minMs = ms.front();
+  timing.reps = static_cast<int64_t>(n);
+  return timing;
+}
+
+/// The STREAM triad a = b + s*c over three buffers, in GB/s counting 3 x 4 bytes per element.
+struct Probe {
+  double bestGBs = 0, medianGBs = 0;
+};
+
+Probe runProbe(const Options &options, const torch::Device &device) {
+  int64_t n = options.probeMiB * (int64_t(1) << 20) / 4;
+  auto floats = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  torch::Tensor a = torch::zeros({n}, floats), b = torch::full({n}, 1.0f, floats),
+                c = torch::full({n}, 2.0f, floats);
+  Timing timing =
+      timeRuns([&] { torch::add_out(a, b, c, 3.0); }, options, device, "bandwidth probe");
+  double bytes = 12.0 * double(n);
+  return {bytes / (timing.minMs * 1e6), bytes / (timing.medianMs * 1e6)};
+}
+
+/// A digest of the bytes of a list of float tensors (FNV-1a over 32-bit words).
+uint64_t digest(const std::vector<torch::Tensor> &tensors) {
+  uint64_t hash = 14695981039346656037ull;
+  for (const torch::Tensor &tensor : tensors) {
+    torch::Tensor host = tensor.detach().to(torch::kCPU).contiguous();
+    const auto *words = static_cast<const uint32_t *>(host.data_ptr());
+    for (int64_t i = 0; i < host.numel(); ++i)
+      hash = (hash ^ words[i]) * 1099511628211ull;
+  }
+  return hash;
+}
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+/// The largest per-tensor relative error of `actual` against `expected` and where it occurs.
+struct Mismatch {
+  double error = 0;
+  size_t tensor = 0;
+};
+
+Mismatch compareParams(const std::vector<torch::Tensor> &actual,
+                       const std::vector<torch::Tensor> &expected) {
+  torch::NoGradGuard noGrad;
+  Mismatch worst;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    if (expected[i].numel() == 0)
+      continue;
+    double scale = std::max(expected[i].abs().max().item<double>(), 1e-30);
+    double error = (actual[i] - expected[i]).abs().max().item<double>() / scale;
+    // NaN compares false: a NaN anywhere is the worst error.
+    if (!(error <= worst.error) || std::isnan(error)) {
+      worst = {error, i};
+      if (std::isnan(error))
+        break;
+    }
+  }
+  return worst;
+}
+
+std::vector<torch::Tensor> detached(const std::vector<torch::Tensor> &tensors) {
+  std::vector<torch::Tensor> copies;
+  for (const torch::Tensor &tensor : tensors)
+    copies.push_back(tensor.detach());
+  return copies;
+}
+
+/// Prints a line to standard output and to standard error, for failures that must not go unseen.
+void shout(const std::string &line) {
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+struct CaseContext {
+  const Options &options;
+  const torch::Device device;
+  int threads;
+  Probe probe;
+  std::ofstream *csv;
+};
+
+/// Checks and times one rule on one parameter set. Returns false when a check failed.
+bool runCase(const CaseContext &context, const RuleSetup &rule, const ParamSet &set,
+             const ParamData &data, uint64_t gradDigest, const std::string &progress) {
+  const Options &options = context.options;
+  const std::string &ruleName = rule.bundle->ruleName();
+  int64_t params = set.numel(), tensors = static_cast<int64_t>(set.params.size());
+  double floorMs = double(rule.minBytes) * double(params) / (context.probe.bestGBs * 1e6);
+
+  std::printf("\n== %s on %s (%s, %d thread%s): %lld tensors, %lld parameters\n",
+              ruleName.c_str(), set.name.c_str(), context.options.device.c_str(), context.threads,
+              context.threads == 1 ? "" : "s", static_cast<long long>(tensors),
+              static_cast<long long>(params));
+  std::printf("   minimum traffic %lld B/param = %.1f MB/step, %.3f ms at %.1f GB/s; fused plan: "
+              "%zu sweep%s, %lld B/param if every sweep streams from memory\n",
+              static_cast<long long>(rule.minBytes), double(rule.minBytes) * params / 1e6,
+              floorMs, context.probe.bestGBs, rule.bundle->sweeps().size(),
+              rule.bundle->sweeps().size() == 1 ? "" : "s",
+              static_cast<long long>(rule.planBytes));
+
+  std::vector<std::string> impls;
+  for (const std::string &impl : kImpls) {
+    if (std::find(options.impls.begin(), options.impls.end(), impl) == options.impls.end())
+      continue;
+    if (impl != "fused" && !rule.hasTorch) {
+      std::printf("   %s: no LibTorch implementation of this rule, skipped\n", impl.c_str());
+      continue;
+    }
+    impls.push_back(impl);
+  }
+  if (impls.empty())
+    return true;
+
+  // The check: two steps of every implementation from the same inputs.
+  bool passed = true;
+  auto checkGradients = [&](const std::string &impl) {
+    if (digest(data.grads) != gradDigest) {
+      shout("*** CHECK FAILED: " + ruleName + " on " + set.name + ": " + impl +
+            " changed the gradients");
+      passed = false;
+    }
+  };
+  const std::string &reference = impls.front();
+  std::fprintf(stderr, "%s: checking %s\n", progress.c_str(), reference.c_str());
+  std::vector<torch::Tensor> expected;
+  {
+    std::unique_ptr<Stepper> stepper = makeStepper(reference, rule, data);
+    stepper->step();
+    stepper->step();
+    expected = detached(stepper->params());
+  }
+  checkGradients(reference);
+  std::string checkLine;
+  if (reference == "fused" && context.device.is_cpu() && context.threads > 1) {
+    at::set_num_threads(1);
+    std::unique_ptr<Stepper> stepper = makeStepper("fused", rule, data);
+    stepper->step();
+    stepper->step();
+    at::set_num_threads(context.threads);
+    bool identical = true;
+    for (size_t i = 0; i < expected.size() && identical; ++i)
+      identical = torch::equal(stepper->params()[i].detach(), expected[i]);
+    if (identical) {
+      checkLine += "; fused bitwise identical on 1 and " + std::to_string(context.threads) +
+                   " threads";
+    } else {
+      shout("*** CHECK FAILED: " + ruleName + " on " + set.name +
+            ": fused results differ between 1 and " + std::to_string(context.threads) +
+            " threads");
+      passed = false;
+    }
+  }
+  std::string errors;
+  for (size_t k = 1; k < impls.size(); ++k) {
+    std::fprintf(stderr, "%s: checking %s\n", progress.c_str(), impls[k].c_str());
+    std::unique_ptr<Stepper> stepper = makeStepper(impls[k], rule, data);
+    stepper->step();
+    stepper->step();
+    Mismatch worst = compareParams(stepper->params(), expected);
+    stepper.reset();
+    checkGradients(impls[k]);
+    const ParamSpec &spec = set.params[worst.tensor];
+    char text[160];
+    std::snprintf(text, sizeof(text), "%s %.1e (%s)", impls[k].c_str(), worst.error,
+                  spec.name.c_str());
+    errors += (errors.empty() ? "" : ", ") + std::string(text);
+    if (!(worst.error <= kTolerance)) {
+      std::snprintf(text, sizeof(text), "%.3e", worst.error);
+      shout("*** CHECK FAILED: " + ruleName + " on " + set.name + ": after 2 steps " + impls[k] +
+            " differs from " + reference + " by " + text + " (tolerance 1e-4) in " + spec.name +
+            " " + shapeText(spec.shape));
+      passed = false;
+    }
+  }
+  expected.clear();
+  std::printf("   check after 2 steps, max relative error per tensor vs %s: %s%s\n",
+              reference.c_str(), errors.empty() ? "(nothing to compare)" : errors.c_str(),
+              checkLine.c_str());
+  if (!passed) {
+    shout("*** " + ruleName + " on " + set.name + " is not timed: its check failed");
+    return false;
+  }
+
+  // The timing: each implementation's copies exist only while it runs.
+  std::vector<Timing> timings;
+  for (const std::string &impl : impls) {
+    std::fprintf(stderr, "%s: timing %s\n", progress.c_str(), impl.c_str());
+    std::unique_ptr<Stepper> stepper = makeStepper(impl, rule, data);
+    for (int i = 0; i < options.warmup; ++i)
+      stepper->step();
+    synchronize(context.device);
+    timings.push_back(
+        timeRuns([&] { stepper->step(); }, options, context.device, progress + " " + impl));
+  }
+
+  std::printf("   %-14s %6s %11s %10s %9s %12s %15s\n", "impl", "steps", "ms median", "ms min",
+              "GB/s", "floor ratio", "fused speed-up");
+  double fusedMs = impls.front() == "fused" ? timings.front().medianMs : 0;
+  for (size_t k = 0; k < impls.size(); ++k) {
+    const Timing &timing = timings[k];
+    double gbPerS = double(rule.minBytes) * double(params) / (timing.medianMs * 1e6);
+    double floorRatio = timing.medianMs / floorMs;
+    char speedup[32] = "-";
+    if (fusedMs > 0 && impls[k] != "fused")
+      std::snprintf(speedup, sizeof(speedup), "%.2fx", timing.medianMs / fusedMs);
+    std::printf("   %-14s %6lld %11.3f %10.3f %9.2f %12.2f %15s\n", impls[k].c_str(),
+                static_cast<long long>(timing.reps), timing.medianMs, timing.minMs, gbPerS,
+                floorRatio, speedup);
+    if (context.csv) {
+      char row[512];
+      std::snprintf(row, sizeof(row), "%s,%s,%s,%s,%lld,%lld,%.4f,%.4f,%lld,%.3f,%.4f\n",
+                    ruleName.c_str(), set.name.c_str(), options.device.c_str(), impls[k].c_str(),
+                    static_cast<long long>(params), static_cast<long long>(tensors),
+                    timing.medianMs, timing.minMs, static_cast<long long>(rule.minBytes), gbPerS,
+                    floorRatio);
+      *context.csv << row << std::flush;
+    }
+  }
+  std::fflush(stdout);
+  return true;
+}
+
+int run(int argc, char **argv) {
+  Options options = parseOptions(argc, argv);
+
+  std::vector<ParamSet> sets;
+  for (const std::string &model : options.models)
+    sets.push_back(modelParamSet(model));
+  if (options.tensors > 0)
+    sets.push_back(syntheticParamSet(options.tensors, options.numel));
+  if (options.list) {
+    for (const ParamSet &set : sets)
+      std::printf("%s: %zu tensors, %lld parameters\n", set.name.c_str(), set.params.size(),
+                  static_cast<long long>(set.numel()));
+    return 0;
+  }
+
+  std::vector<RuleSetup> rules;
+  for (const std::string &arg : options.rules)
+    rules.push_back(setupRule(arg, options.overrides));
+  for (const auto &entry : options.overrides) {
+    bool used = std::any_of(rules.begin(), rules.end(), [&](const RuleSetup &rule) {
+      return rule.bundle->hyperIndex(entry.first) >= 0;
+    });
+    if (!used)
+      throw UsageError("--set " + entry.first + ": no selected rule has this hyperparameter");
+  }
+
+  std::unique_ptr<std::ofstream> csv;
+  if (!options.csv.empty()) {
+    csv = std::make_unique<std::ofstream>(options.csv);
+    if (!*csv)
+      throw UsageError("--csv: cannot write '" + options.csv + "'");
+    *csv << "rule,model,device,impl,params,tensors,ms_median,ms_min,bytes_per_param,gb_per_s,"
+            "floor_ratio\n";
+  }
+
+  if (options.device == "cuda" && !torch::cuda::is_available())
+    throw std::runtime_error("--device cuda: CUDA is not available (this LibTorch was built "
+                             "without CUDA, or no GPU is visible)");
+  torch::Device device(options.device == "cuda" ? torch::kCUDA : torch::kCPU);
+  if (options.threads > 0)
+    at::set_num_threads(options.threads);
+  int threads = at::get_num_threads();
+
+  std::printf("optfuse-bench: LibTorch %s, device %s, %d intra-op thread%s\n", TORCH_VERSION,
+              options.device.c_str(), threads, threads == 1 ? "" : "s");
+  std::fprintf(stderr, "bandwidth probe: triad over 3 x %lld MiB\n",
+               static_cast<long long>(options.probeMiB));
+  Probe probe = runProbe(options, device);
+  std::printf("bandwidth probe (triad a = b + s*c, 3 x %lld MiB, 12 B/element): best %.1f GB/s, "
+              "median %.1f GB/s\n",
+              static_cast<long long>(options.probeMiB), probe.bestGBs, probe.medianGBs);
+  std::fflush(stdout);
+
+  CaseContext context{options, device, threads, probe, csv.get()};
+  size_t cases = sets.size() * rules.size(), caseIndex = 0, failed = 0;
+  for (const ParamSet &set : sets) {
+    std::fprintf(stderr, "generating %s: %zu tensors, %lld parameters\n", set.name.c_str(),
+                 set.params.size(), static_cast<long long>(set.numel()));
+    ParamData data = makeParamData(set, options.seed, device);
+    uint64_t gradDigest = digest(data.grads);
+    for (const RuleSetup &rule : rules) {
+      ++caseIndex;
+      std::string progress = "[" + std::to_string(caseIndex) + "/" + std::to_string(cases) +
+                             "] " + rule.bundle->ruleName() + " on " + set.name;
+      try {
+        if (!runCase(context, rule, set, data, gradDigest, progress))
+          ++failed;
+      } catch (const std::exception &e) {
+        shout("*** " + progress + " failed: " + e.what());
+        ++failed;
+      }
+    }
+  }
+
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("\n%zu case%s, %zu failed; peak memory %.2f GiB\n", cases, cases == 1 ? "" : "s",
+              failed, double(usage.ru_maxrss) / (1 << 20));
+  return failed ? 1 : 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  try {
+    return run(argc, argv);
+  } catch (const UsageError &e) {
+    std::fprintf(stderr, "optfuse-bench: error: %s (see --help)\n", e.what());
+    return 2;
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "optfuse-bench: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -470,12 +470,10 @@ Mismatch compareParams(const std::vector<torch::Tensor> &actual,
       continue;
     double scale = std::max(expected[i].abs().max().item<double>(), 1e-30);
     double error = (actual[i] - expected[i]).abs().max().item<double>() / scale;
-    // NaN compares false: a NaN anywhere is the worst error.
-    if (!(error <= worst.error) || std::isnan(error)) {
+    if (std::isnan(error))
+      return {error, i};
+    if (error > worst.error)
       worst = {error, i};
-      if (std::isnan(error))
-        break;
-    }
   }
   return worst;
 }

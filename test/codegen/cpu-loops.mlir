@@ -5,7 +5,8 @@
 // CHECK: func.func @optfuse_sweep_0(%{{.*}}: !llvm.ptr, %[[B:.*]]: i64, %[[E:.*]]: i64)
 // CHECK: scf.for %[[C:.*]] = %[[B]] to %[[E]]
 // The hyperparameter is read per layer as a double and rounded once for the elementwise math.
-// CHECK: %[[H:.*]] = llvm.load %{{.*}} : !llvm.ptr -> f64
+// CHECK: %[[HP:.*]] = llvm.getelementptr {{.*}} -> !llvm.ptr, f64
+// CHECK-NEXT: %[[H:.*]] = llvm.load %[[HP]] {{.*}} : !llvm.ptr -> f64
 // CHECK: %[[HF:.*]] = arith.truncf %[[H]] : f64 to f32
 // CHECK: %[[HV:.*]] = vector.broadcast %[[HF]] : f32 to vector<4xf32>
 // Main loop: 2 copies, 2 reductions each → 4 accumulators.

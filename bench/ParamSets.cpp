@@ -59,8 +59,7 @@ ParamSet resnet(const std::string &name, bool bottleneck, const std::vector<int>
     int64_t planes = int64_t(64) << stage;
     int64_t outplanes = planes * expansion;
     for (int block = 0; block < blocks[stage]; ++block) {
-      std::string prefix =
-          "layer" + std::to_string(stage + 1) + "." + std::to_string(block) + ".";
+      std::string prefix = "layer" + std::to_string(stage + 1) + "." + std::to_string(block) + ".";
       if (bottleneck) {
         addConv(set, prefix + "conv1", planes, inplanes, 1);
         addNorm(set, prefix + "bn1", planes);
@@ -93,8 +92,7 @@ ParamSet bertLarge() {
                 types = 2;
   ParamSet set{"bert-large", {}};
   set.params.push_back({"embeddings.word_embeddings.weight", {vocab, hidden}, Init::FanIn});
-  set.params.push_back(
-      {"embeddings.position_embeddings.weight", {positions, hidden}, Init::FanIn});
+  set.params.push_back({"embeddings.position_embeddings.weight", {positions, hidden}, Init::FanIn});
   set.params.push_back({"embeddings.token_type_embeddings.weight", {types, hidden}, Init::FanIn});
   addNorm(set, "embeddings.LayerNorm", hidden);
   for (int64_t layer = 0; layer < layers; ++layer) {
@@ -139,8 +137,7 @@ ParamSet optfuse::bench::syntheticParamSet(int64_t tensors, int64_t numel) {
   return set;
 }
 
-ParamData optfuse::bench::makeParamData(const ParamSet &set, uint64_t seed,
-                                        torch::Device device) {
+ParamData optfuse::bench::makeParamData(const ParamSet &set, uint64_t seed, torch::Device device) {
   torch::NoGradGuard noGrad;
   torch::manual_seed(seed);
   ParamData data;
@@ -152,7 +149,8 @@ ParamData optfuse::bench::makeParamData(const ParamSet &set, uint64_t seed,
     switch (spec.init) {
     case Init::FanIn: {
       int64_t fanIn = spec.shape.size() > 1 ? spec.numel() / spec.shape[0] : spec.numel();
-      param = torch::randn(spec.shape, cpu).mul_(1.0 / std::sqrt(double(std::max<int64_t>(fanIn, 1))));
+      param =
+          torch::randn(spec.shape, cpu).mul_(1.0 / std::sqrt(double(std::max<int64_t>(fanIn, 1))));
       break;
     }
     case Init::Ones:

@@ -11,18 +11,21 @@ using namespace optfuse::bench;
 
 Hypers optfuse::bench::torchRuleDefaults(const std::string &rule) {
   if (rule == "tvlars")
-    return {{"lr", 1.0},     {"momentum", 0.9},  {"weight_decay", 5e-4}, {"eta", 1e-3},
-            {"alpha", 0.1},  {"lambda", 1e-3},   {"delay", -1.0},       {"gamma_min", 0.0},
-            {"norm_clamp", 10.0}};
+    return {{"lr", 1.0},     {"momentum", 0.9},  {"weight_decay", 5e-4},
+            {"eta", 1e-3},   {"alpha", 0.1},     {"lambda", 1e-3},
+            {"delay", -1.0}, {"gamma_min", 0.0}, {"norm_clamp", 10.0}};
   if (rule == "lars")
-    return {{"lr", 0.1},  {"momentum", 0.9}, {"weight_decay", 0.0},
+    return {{"lr", 0.1},   {"momentum", 0.9}, {"weight_decay", 0.0},
             {"eta", 1e-3}, {"eps", 0.0},      {"trust_clip", 0.0}};
   if (rule == "lamb")
     return {{"lr", 1e-3},           {"beta1", 0.9},           {"beta2", 0.999},    {"eps", 1e-6},
             {"weight_decay", 0.01}, {"bias_correction", 1.0}, {"norm_clamp", 10.0}};
   if (rule == "sgd")
-    return {{"lr", 0.01},          {"momentum", 0.9}, {"dampening", 0.0},
-            {"weight_decay", 0.0}, {"nesterov", 0.0}};
+    return {{"lr", 0.01},
+            {"momentum", 0.9},
+            {"dampening", 0.0},
+            {"weight_decay", 0.0},
+            {"nesterov", 0.0}};
   if (rule == "adamw")
     return {{"lr", 1e-3}, {"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8}, {"weight_decay", 0.01}};
   return {};
@@ -63,8 +66,7 @@ TorchRule::TorchRule(const std::string &rule, Style style, Hypers hypers,
     throw std::invalid_argument("no LibTorch implementation of rule '" + rule + "'");
   for (const auto &entry : torchRuleDefaults(rule))
     if (!hypers_.count(entry.first))
-      throw std::invalid_argument("rule '" + rule + "' needs hyperparameter '" + entry.first +
-                                  "'");
+      throw std::invalid_argument("rule '" + rule + "' needs hyperparameter '" + entry.first + "'");
   bool twoStates = kind_ == Kind::Lamb || kind_ == Kind::AdamW;
   for (const torch::Tensor &param : params_) {
     first_.push_back(torch::zeros_like(param));
@@ -97,8 +99,9 @@ void TorchRule::step() {
 torch::Tensor TorchRule::larsRatio(const torch::Tensor &wn, const torch::Tensor &dn) const {
   torch::Tensor ratio, valid;
   if (kind_ == Kind::Tvlars) {
-    double phi = 1.0 / (hyper("alpha") + std::exp(hyper("lambda") * (double(t_) - hyper("delay")))) +
-                 hyper("gamma_min");
+    double phi =
+        1.0 / (hyper("alpha") + std::exp(hyper("lambda") * (double(t_) - hyper("delay")))) +
+        hyper("gamma_min");
     torch::Tensor wc = wn.clamp(0.0, hyper("norm_clamp"));
     torch::Tensor dc = dn.clamp(0.0, hyper("norm_clamp"));
     ratio = wc.mul(hyper("eta") * phi).div_(dc);
@@ -196,8 +199,8 @@ void TorchRule::lambForeach() {
 // d = g + wd*w; buf = d on the first step, else momentum*buf + (1 - dampening)*d;
 // w = w - lr*(nesterov ? d + momentum*buf : buf), or w - lr*d without momentum.
 void TorchRule::sgdLoop() {
-  double wd = hyper("weight_decay"), momentum = hyper("momentum"),
-         dampening = hyper("dampening"), lr = hyper("lr");
+  double wd = hyper("weight_decay"), momentum = hyper("momentum"), dampening = hyper("dampening"),
+         lr = hyper("lr");
   bool nesterov = hyper("nesterov") != 0;
   for (size_t i = 0; i < params_.size(); ++i) {
     torch::Tensor &w = params_[i];
@@ -215,8 +218,8 @@ void TorchRule::sgdLoop() {
 }
 
 void TorchRule::sgdForeach() {
-  double wd = hyper("weight_decay"), momentum = hyper("momentum"),
-         dampening = hyper("dampening"), lr = hyper("lr");
+  double wd = hyper("weight_decay"), momentum = hyper("momentum"), dampening = hyper("dampening"),
+         lr = hyper("lr");
   bool nesterov = hyper("nesterov") != 0;
   std::vector<torch::Tensor> d = wd != 0 ? at::_foreach_add(grads_, params_, wd) : grads_;
   if (momentum != 0) {

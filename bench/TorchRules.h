@@ -40,8 +40,8 @@ public:
   /// Steps `params` (updated in place) with `grads` (read only) under `hypers`, which must hold
   /// every hyperparameter of torchRuleDefaults(rule). The state buffers start at 0, as the specs
   /// initialise them. Throws std::invalid_argument for a rule without an implementation.
-  TorchRule(const std::string &rule, Style style, Hypers hypers,
-            std::vector<torch::Tensor> params, std::vector<torch::Tensor> grads);
+  TorchRule(const std::string &rule, Style style, Hypers hypers, std::vector<torch::Tensor> params,
+            std::vector<torch::Tensor> grads);
 
   /// One step; the step counter t is 0 on the first.
   void step();

@@ -8,7 +8,6 @@
 #include "passes/Passes.h"
 #include "runtime/Abi.h"
 
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -74,12 +73,4 @@ std::string mlir::optim::getAbiText(RuleOp rule) {
   for (StringRef line : lines)
     text += ("plan " + line.trim() + "\n").str();
   return text;
-}
-
-void mlir::optim::emitAbiGlobal(OpBuilder &b, RuleOp rule) {
-  std::string text = getAbiText(rule);
-  text.push_back('\0');
-  auto type = LLVM::LLVMArrayType::get(b.getI8Type(), text.size());
-  LLVM::GlobalOp::create(b, rule.getLoc(), type, /*isConstant=*/true, LLVM::Linkage::External,
-                         "optfuse_abi", b.getStringAttr(text));
 }

@@ -22,9 +22,6 @@ std::string formatShortest(float value);
 /// The ABI text of a planned rule (see runtime/Abi.h for the format).
 std::string getAbiText(RuleOp rule);
 
-/// Emits the ABI text as the exported, NUL-terminated global `optfuse_abi` at `b`'s position.
-void emitAbiGlobal(OpBuilder &b, RuleOp rule);
-
 } // namespace mlir::optim
 
 #endif // OPTFUSE_CODEGEN_ABI_H

@@ -10,7 +10,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "codegen/Abi.h"
 #include "codegen/Passes.h"
 #include "codegen/SweepEmitter.h"
 #include "passes/Passes.h"
@@ -203,7 +202,6 @@ struct LowerToCpuPass : public mlir::optim::impl::LowerToCpuBase<LowerToCpuPass>
     CpuLowering lowering(rule, b, vectorWidth, unroll);
     for (auto [k, sweep] : llvm::enumerate(sweeps))
       lowering.lowerSweep(k, sweep);
-    emitAbiGlobal(b, rule);
     rule.erase();
   }
 };

@@ -17,18 +17,28 @@
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
@@ -41,9 +51,12 @@ using namespace mlir::optim;
 void mlir::optim::registerPipelineDialects(DialectRegistry &registry) {
   registry.insert<OptimDialect, arith::ArithDialect, math::MathDialect, func::FuncDialect,
                   scf::SCFDialect, vector::VectorDialect, cf::ControlFlowDialect,
-                  LLVM::LLVMDialect>();
+                  LLVM::LLVMDialect, gpu::GPUDialect, NVVM::NVVMDialect>();
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
   arith::registerConvertArithToLLVMInterface(registry);
   cf::registerConvertControlFlowToLLVMInterface(registry);
   registerConvertFuncToLLVMInterface(registry);
@@ -187,4 +200,146 @@ LogicalResult mlir::optim::writeBundle(llvm::Module &llvmModule, CpuTarget &targ
     return failure();
   }
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// GPU code
+//===----------------------------------------------------------------------===//
+
+/// Runs `program` with `args`; its standard error goes to `errorOutput`. Returns its exit code,
+/// -1 when it could not run.
+static int runTool(llvm::StringRef program, llvm::ArrayRef<llvm::StringRef> args,
+                   std::string &errorOutput) {
+  llvm::SmallString<128> errFile;
+  if (llvm::sys::fs::createTemporaryFile("optfuse-tool", "txt", errFile))
+    return -1;
+  llvm::FileRemover remover(errFile);
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, std::nullopt, llvm::StringRef(errFile)};
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(program, args, std::nullopt, redirects, 0, 0, &message);
+  if (auto buffer = llvm::MemoryBuffer::getFile(errFile))
+    errorOutput = (*buffer)->getBuffer().str();
+  if (rc < 0)
+    errorOutput += message;
+  return rc;
+}
+
+LogicalResult mlir::optim::compileGpu(ModuleOp module, llvm::ArrayRef<std::string> archs,
+                                      llvm::StringRef cudaHome, bool ptxOnly, GpuCode &code,
+                                      std::string &error) {
+  std::string hint = " (CUDA toolkit at '" + cudaHome.str() +
+                     "'; point at another install with --cuda-home=DIR or CUDA_HOME, or compile "
+                     "without GPU code with --gpu-arch=)";
+  std::string libdevice = (cudaHome + "/nvvm/libdevice/libdevice.10.bc").str();
+  if (!llvm::sys::fs::exists(libdevice)) {
+    error = "cannot find libdevice at " + libdevice + hint;
+    return failure();
+  }
+  std::string ptxas = (cudaHome + "/bin/ptxas").str();
+  if (!ptxOnly && !llvm::sys::fs::can_execute(ptxas)) {
+    error = "cannot find ptxas at " + ptxas + hint;
+    return failure();
+  }
+
+  OwningOpRef<ModuleOp> copy = module.clone();
+  PassManager lower(module.getContext());
+  LowerToGpuOptions lowerOptions;
+  lower.addPass(createLowerToGpu(lowerOptions));
+  if (failed(lower.run(*copy))) {
+    error = "lowering to the GPU kernel failed";
+    return failure();
+  }
+  auto gpuModule = *copy->getOps<gpu::GPUModuleOp>().begin();
+  code.blockSize = cast<IntegerAttr>(gpuModule->getAttr("optfuse.block_size")).getInt();
+  code.layerScalars = cast<IntegerAttr>(gpuModule->getAttr("optfuse.layer_scalars")).getInt();
+
+  PassManager pm(module.getContext());
+  pm.addNestedPass<gpu::GPUModuleOp>(createSCFToControlFlowPass());
+  ConvertGpuOpsToNVVMOpsOptions nvvmOptions;
+  nvvmOptions.indexBitwidth = 64;
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(nvvmOptions));
+  pm.addNestedPass<gpu::GPUModuleOp>(createReconcileUnrealizedCastsPass());
+  for (const std::string &arch : archs) {
+    GpuNVVMAttachTargetOptions target;
+    target.chip = arch;
+    target.features = "+ptx80";
+    target.optLevel = 3;
+    target.linkLibs.push_back(libdevice);
+    pm.addPass(createGpuNVVMAttachTarget(target));
+  }
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = "isa";
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  if (failed(pm.run(*copy))) {
+    error = "compiling the GPU kernel to PTX failed";
+    return failure();
+  }
+
+  auto binaryOp = *copy->getOps<gpu::BinaryOp>().begin();
+  for (Attribute attr : binaryOp.getObjects()) {
+    auto object = cast<gpu::ObjectAttr>(attr);
+    GpuImage image;
+    image.arch = cast<NVVM::NVVMTargetAttr>(object.getTarget()).getChip().str();
+    image.ptx = object.getObject().getValue().str();
+    if (!ptxOnly) {
+      llvm::SmallString<128> ptxFile, cubinFile;
+      if (llvm::sys::fs::createTemporaryFile("optfuse", "ptx", ptxFile) ||
+          llvm::sys::fs::createTemporaryFile("optfuse", "cubin", cubinFile)) {
+        error = "cannot create temporary files for ptxas";
+        return failure();
+      }
+      llvm::FileRemover removePtx(ptxFile), removeCubin(cubinFile);
+      {
+        std::error_code ec;
+        llvm::raw_fd_ostream os(ptxFile, ec);
+        os << image.ptx;
+      }
+      std::string archFlag = "-arch=" + image.arch;
+      llvm::SmallVector<llvm::StringRef> args = {ptxas, archFlag, "-O3", "-v", ptxFile, "-o", cubinFile};
+      if (runTool(ptxas, args, image.ptxasReport) != 0) {
+        error = "ptxas rejected the " + image.arch + " kernel:\n" + image.ptxasReport;
+        return failure();
+      }
+      auto cubin = llvm::MemoryBuffer::getFile(cubinFile);
+      if (!cubin) {
+        error = "ptxas wrote no cubin for " + image.arch;
+        return failure();
+      }
+      image.cubin = (*cubin)->getBuffer().str();
+    }
+    code.images.push_back(std::move(image));
+  }
+  return success();
+}
+
+std::string mlir::optim::getGpuAbiText(const GpuCode &code) {
+  if (code.images.empty())
+    return "";
+  std::string text = "gpu " + std::to_string(code.blockSize) + " " +
+                     std::to_string(code.layerScalars) + "\n";
+  for (const GpuImage &image : code.images) {
+    text += "ptx " + image.arch + " optfuse_ptx_" + image.arch + " " +
+            std::to_string(image.ptx.size()) + "\n";
+    if (!image.cubin.empty())
+      text += "cubin " + image.arch + " optfuse_cubin_" + image.arch + " " +
+              std::to_string(image.cubin.size()) + "\n";
+  }
+  return text;
+}
+
+/// Adds an exported constant byte array `name` holding `bytes` (NUL-terminated when `text`).
+static void addBytes(llvm::Module &module, llvm::StringRef name, llvm::StringRef bytes, bool text) {
+  llvm::Constant *data = llvm::ConstantDataArray::getString(module.getContext(), bytes, text);
+  new llvm::GlobalVariable(module, data->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, data, name);
+}
+
+void mlir::optim::addBundleData(llvm::Module &llvmModule, llvm::StringRef abiText,
+                                const GpuCode &code) {
+  addBytes(llvmModule, "optfuse_abi", abiText, /*text=*/true);
+  for (const GpuImage &image : code.images) {
+    addBytes(llvmModule, "optfuse_ptx_" + image.arch, image.ptx, /*text=*/true);
+    if (!image.cubin.empty())
+      addBytes(llvmModule, "optfuse_cubin_" + image.arch, image.cubin, /*text=*/false);
+  }
 }

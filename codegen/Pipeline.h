@@ -45,6 +45,33 @@ std::unique_ptr<CpuTarget> createCpuTarget(llvm::StringRef cpu, std::string &err
 std::unique_ptr<llvm::Module> translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
                                                    CpuTarget &target);
 
+/// One GPU architecture's code: the PTX, and (unless only PTX was asked for) the cubin ptxas made
+/// of it with ptxas's resource report.
+struct GpuImage {
+  std::string arch; // "sm_90"
+  std::string ptx, cubin, ptxasReport;
+};
+
+/// The GPU code of a rule.
+struct GpuCode {
+  std::vector<GpuImage> images;
+  unsigned blockSize = 0, layerScalars = 0;
+};
+
+/// Lowers a planned module's rule to the single-launch and per-sweep kernels (on a copy; `module`
+/// is unchanged) and compiles them for each of `archs` through NVVM to PTX, then with ptxas to
+/// cubins unless `ptxOnly`. `cudaHome` is the CUDA toolkit (libdevice, ptxas). On failure sets
+/// `error`, naming what is missing and how to point at it.
+LogicalResult compileGpu(ModuleOp module, llvm::ArrayRef<std::string> archs,
+                         llvm::StringRef cudaHome, bool ptxOnly, GpuCode &code,
+                         std::string &error);
+
+/// The ABI records of the GPU code (runtime/Abi.h), to append to the rule's ABI text.
+std::string getGpuAbiText(const GpuCode &code);
+
+/// Adds the bundle's data to the CPU module: the ABI text as `optfuse_abi` and each GPU image.
+void addBundleData(llvm::Module &llvmModule, llvm::StringRef abiText, const GpuCode &code);
+
 /// Compiles `llvmModule` to an object and links it into the shared object `outputPath`. Writes a
 /// temporary file next to it and renames it at the end: nothing half-written is left on failure.
 LogicalResult writeBundle(llvm::Module &llvmModule, CpuTarget &target, llvm::StringRef outputPath,

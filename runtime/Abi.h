@@ -26,6 +26,15 @@
  *   sweep K REDUCTIONS READS WRITES BYTES
  *                                         READS and WRITES are comma-separated buffer indices, or -
  *   plan TEXT                            one line of the human-readable plan (repeated)
+ *   gpu BLOCK SCALARS                    the bundle has GPU kernels, launched with BLOCK threads;
+ *                                         SCALARS floats per layer in OptfuseGpuArgs::layer_scalars
+ *   ptx ARCH SYMBOL SIZE                 PTX text for ARCH (sm_90) in the exported SYMBOL
+ *   cubin ARCH SYMBOL SIZE               a cubin for ARCH in the exported SYMBOL
+ *
+ * GPU kernels (in the cubins and PTX), each taking (const OptfuseGpuArgs *args, double t):
+ *   optfuse_step      every sweep over every layer in one launch; needs a cooperative launch
+ *                     (grid-wide barrier between sweeps) with all blocks resident
+ *   optfuse_sweep_K   sweep K alone, for launches one after the other without cooperative groups
  *
  *===----------------------------------------------------------------------===*/
 
@@ -47,6 +56,18 @@ typedef struct OptfuseSweepArgs {
   float *partials;            /* [chunks][reductions of this sweep] */
   double step;                /* the step counter t: 0 on the first step */
 } OptfuseSweepArgs;
+
+/* The GPU kernels' argument, in device memory: the same layer table plus what the kernels
+ * coordinate through. layer_done and barrier are zero before the first launch and kernels leave
+ * them zero. */
+typedef struct OptfuseGpuArgs {
+  OptfuseSweepArgs table;           /* device pointers; table.step is unused (t is a parameter) */
+  int64_t num_chunks;
+  const int64_t *layer_first_chunk; /* [layers + 1] the chunks of layer l are [first[l], first[l+1]) */
+  float *layer_scalars;             /* [layers][gpu scalars] computed once per layer between sweeps */
+  uint32_t *layer_done;             /* [layers] chunks of the current sweep finished */
+  uint32_t *barrier;                /* [2] grid barrier: arrivals, generation */
+} OptfuseGpuArgs;
 
 typedef void (*OptfuseSweepFn)(const OptfuseSweepArgs *args, int64_t chunk_begin,
                                int64_t chunk_end);

@@ -128,6 +128,13 @@ std::shared_ptr<const Bundle> Bundle::load(const std::string &rule) {
   } catch (const std::exception &e) {
     throw std::runtime_error("optfuse: bundle '" + path + "': " + e.what());
   }
+  for (size_t i = 0; i < bundle->gpuImages_.size(); ++i) {
+    bundle->gpuImages_[i].data =
+        static_cast<const char *>(dlsym(bundle->handle_, bundle->gpuSymbols_[i].c_str()));
+    if (!bundle->gpuImages_[i].data)
+      throw std::runtime_error("optfuse: bundle '" + path + "' lacks its GPU image " +
+                               bundle->gpuSymbols_[i]);
+  }
   for (size_t k = 0; k < bundle->sweeps_.size(); ++k) {
     std::string symbol = "optfuse_sweep_" + std::to_string(k);
     auto function = reinterpret_cast<OptfuseSweepFn>(dlsym(bundle->handle_, symbol.c_str()));
@@ -185,6 +192,15 @@ void Bundle::parseAbi(const std::string &text) {
       sweep.reads = parseIndices(reads);
       sweep.writes = parseIndices(writes);
       sweeps_.push_back(sweep);
+    } else if (kind == "gpu") {
+      fields >> gpuBlockSize_ >> gpuLayerScalars_;
+    } else if (kind == "ptx" || kind == "cubin") {
+      GpuImageInfo image;
+      std::string symbol;
+      fields >> image.arch >> symbol >> image.size;
+      image.isCubin = kind == "cubin";
+      gpuImages_.push_back(image);
+      gpuSymbols_.push_back(symbol);
     } else if (kind == "plan") {
       plan_ += line.substr(5) + "\n";
     } else {
@@ -195,6 +211,8 @@ void Bundle::parseAbi(const std::string &text) {
   }
   if (!versionSeen || ruleName_.empty() || buffers_.size() < 2)
     throw std::runtime_error("incomplete ABI text");
+  if (!gpuImages_.empty() && gpuBlockSize_ <= 0)
+    throw std::runtime_error("GPU images without their launch record");
   for (const SweepInfo &sweep : sweeps_)
     for (const std::vector<int> *indices : {&sweep.reads, &sweep.writes})
       for (int index : *indices)

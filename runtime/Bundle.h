@@ -34,6 +34,14 @@ struct SweepInfo {
   int bytesPerElement = 0;
 };
 
+/// A GPU image in a bundle: a cubin for one architecture, or PTX text to JIT.
+struct GpuImageInfo {
+  std::string arch; // "sm_90"
+  bool isCubin = false;
+  const char *data = nullptr;
+  size_t size = 0;
+};
+
 class Bundle {
 public:
   /// Loads a bundle: `rule` is a shipped rule's name (tvlars, lars, lamb, sgd, adamw), found in
@@ -66,6 +74,12 @@ public:
   int numStates() const { return static_cast<int>(buffers_.size()) - 2; }
   OptfuseSweepFn sweepFunction(int k) const { return functions_[k]; }
 
+  /// Whether the bundle has GPU kernels, their block size and per-layer scalar count.
+  bool hasGpuCode() const { return !gpuImages_.empty(); }
+  int gpuBlockSize() const { return gpuBlockSize_; }
+  int gpuLayerScalars() const { return gpuLayerScalars_; }
+  const std::vector<GpuImageInfo> &gpuImages() const { return gpuImages_; }
+
 private:
   Bundle() = default;
   void parseAbi(const std::string &text);
@@ -77,6 +91,9 @@ private:
   std::vector<BufferInfo> buffers_;
   std::vector<SweepInfo> sweeps_;
   std::vector<OptfuseSweepFn> functions_;
+  int gpuBlockSize_ = 0, gpuLayerScalars_ = 0;
+  std::vector<GpuImageInfo> gpuImages_;
+  std::vector<std::string> gpuSymbols_; // parallel to gpuImages_, resolved after parsing
 };
 
 } // namespace optfuse

@@ -2,8 +2,12 @@
 
 #include "runtime/FusedOptimizer.h"
 #include "runtime/CpuExecutor.h"
+#include "runtime/CudaExecutor.h"
 
 #include <torch/torch.h>
+#ifdef OPTFUSE_TORCH_CUDA
+#include <c10/cuda/CUDAStream.h>
+#endif
 
 #include <cmath>
 #include <sstream>
@@ -48,6 +52,17 @@ template <typename Key> Key stateKey(const torch::Tensor &param) {
 
 template <typename T> std::string who0(const std::vector<T> &active) {
   return describe(active.front().group, active.front().index, active.front().param);
+}
+
+/// The caller's CUDA stream: LibTorch's current stream when LibTorch has CUDA, the default
+/// stream otherwise.
+void *currentStream(const torch::Device &device) {
+#ifdef OPTFUSE_TORCH_CUDA
+  return c10::cuda::getCurrentCUDAStream(device.index()).stream();
+#else
+  (void)device;
+  return nullptr;
+#endif
 }
 
 std::string validNames(const Bundle &bundle) {
@@ -248,8 +263,9 @@ torch::Tensor FusedOptimizer::step(LossClosure closure) {
       }
     }
   }
-  if (device.is_cuda())
-    fail(who0(active) + " is a CUDA tensor, but this build of the optfuse runtime has no CUDA executor");
+  if (device.is_cuda() && !bundle_->hasGpuCode())
+    fail(who0(active) + " is a CUDA tensor, but bundle '" + bundle_->path() +
+         "' has no GPU code; recompile it with optfuse-compile --gpu-arch");
   if (skipNonfinite_) {
     for (const Active &a : active) {
       if (!torch::isfinite(a.param.grad()).all().item<bool>()) {
@@ -261,7 +277,10 @@ torch::Tensor FusedOptimizer::step(LossClosure closure) {
 
   if (!executor_ || executor_->name() != (device.is_cuda() ? "cuda" : "cpu") ||
       executorDevice_ != device) {
-    executor_ = std::make_unique<CpuExecutor>(bundle_);
+    if (device.is_cuda())
+      executor_ = createCudaExecutor(bundle_, device.index(), currentStream(device));
+    else
+      executor_ = std::make_unique<CpuExecutor>(bundle_);
     executorDevice_ = device;
     layerKey_.clear();
   }
@@ -304,6 +323,8 @@ torch::Tensor FusedOptimizer::step(LossClosure closure) {
     executor_->setFlags(static_cast<int64_t>(l), bits);
   }
 
+  if (device.is_cuda())
+    setCudaStream(*executor_, currentStream(device));
   executor_->step(static_cast<double>(stepCount_));
   ++stepCount_;
   return loss;

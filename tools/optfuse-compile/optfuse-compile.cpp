@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/Abi.h"
 #include "codegen/Pipeline.h"
 #include "dialect/OptimOps.h"
 #include "passes/Passes.h"
@@ -28,7 +29,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class Emit { Plan, Loops, LLVM, Bundle };
+enum class Emit { Plan, Loops, LLVM, PTX, Bundle };
 
 cl::OptionCategory category("optfuse-compile options");
 cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<spec.mlir>"), cl::init("-"),
@@ -41,6 +42,7 @@ cl::opt<Emit> emit(
     cl::values(clEnumValN(Emit::Plan, "mlir", "the planned rule in the optim dialect"),
                clEnumValN(Emit::Loops, "loops", "the CPU sweep functions as scf/vector loops"),
                clEnumValN(Emit::LLVM, "llvm", "optimized LLVM IR of the CPU code"),
+               clEnumValN(Emit::PTX, "ptx", "the PTX of the GPU kernels, for each --gpu-arch"),
                clEnumValN(Emit::Bundle, "bundle", "the loadable bundle (a shared object)")),
     cl::cat(category));
 cl::opt<std::string> cpu("cpu",
@@ -50,6 +52,17 @@ cl::opt<std::string> cpu("cpu",
 cl::opt<unsigned> vectorWidth("vector-width",
                               cl::desc("f32 lanes per vector (default: the CPU's widest vectors)"),
                               cl::init(0), cl::cat(category));
+cl::opt<std::string> gpuArchs(
+    "gpu-arch",
+    cl::desc("Comma-separated GPU architectures to compile the kernels for (empty: CPU code only)"),
+    cl::init("sm_80,sm_90"), cl::cat(category));
+cl::opt<std::string> cudaHome(
+    "cuda-home", cl::desc("CUDA toolkit with libdevice and ptxas (default: $CUDA_HOME, else "
+                          "/usr/local/cuda)"),
+    cl::init(""), cl::cat(category));
+cl::opt<bool> printPtxas("print-ptxas",
+                         cl::desc("Print ptxas's register and spill report to standard error"),
+                         cl::init(false), cl::cat(category));
 cl::opt<bool> printPlan("print-plan",
                         cl::desc("Print the sweep plan (reads, reductions, writes, bytes per "
                                  "element) to standard error"),
@@ -122,6 +135,37 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  // GPU code, from the planned rule (on a copy).
+  std::string abiText = optim::getAbiText(*module->getOps<optim::RuleOp>().begin());
+  optim::GpuCode gpuCode;
+  SmallVector<std::string> archs;
+  for (StringRef arch : llvm::split(StringRef(gpuArchs), ','))
+    if (!arch.trim().empty())
+      archs.push_back(arch.trim().str());
+  if (emit == Emit::PTX && archs.empty())
+    return fail("--emit=ptx needs at least one --gpu-arch");
+  if (!archs.empty() && (emit == Emit::PTX || emit == Emit::LLVM || emit == Emit::Bundle)) {
+    std::string home = cudaHome;
+    if (home.empty())
+      home = getenv("CUDA_HOME") && *getenv("CUDA_HOME") ? getenv("CUDA_HOME") : "/usr/local/cuda";
+    if (failed(optim::compileGpu(*module, archs, home, emit == Emit::PTX, gpuCode, error)))
+      return fail(error);
+    if (printPtxas)
+      for (const optim::GpuImage &image : gpuCode.images)
+        llvm::errs() << image.ptxasReport;
+    abiText += optim::getGpuAbiText(gpuCode);
+  }
+  if (emit == Emit::PTX) {
+    auto output = openTextOutput();
+    if (!output)
+      return 1;
+    for (const optim::GpuImage &image : gpuCode.images)
+      output->os() << "// optfuse: " << ruleName << " kernels for " << image.arch << "\n"
+                   << image.ptx;
+    output->keep();
+    return 0;
+  }
+
   std::unique_ptr<optim::CpuTarget> target = optim::createCpuTarget(cpu, error);
   if (!target)
     return fail(error);
@@ -143,6 +187,7 @@ int main(int argc, char **argv) {
       optim::translateAndOptimize(*module, llvmContext, *target);
   if (!llvmModule)
     return fail("translation to LLVM IR failed");
+  optim::addBundleData(*llvmModule, abiText, gpuCode);
   if (emit == Emit::LLVM) {
     auto output = openTextOutput();
     if (!output)

@@ -91,10 +91,11 @@ Per case and implementation the tool reports the median and minimum time of a st
 bandwidth, the rule's minimum bytes per parameter (every buffer read once, every output written
 once: 20 for tvlars, lars and sgd, 28 for lamb and adamw) times the parameters over the median
 time; floor_ratio, the median time over the time the minimum bytes take at the probe's best
-bandwidth; and how much faster fused is. On the CPU the probe's triad uses streaming stores, so
-that it moves the 12 bytes per element it counts (LibTorch's a = b + s*c, which first reads the
-line it writes, is printed too). Progress goes to standard error; the 1-minute load average is
-printed at the start and the end, since other processes on the cores distort every figure.
+bandwidth; and how much faster fused is. The probe runs the triad twice: with streaming stores
+(CPU only), which move exactly the 12 bytes per element counted, and as LibTorch's add_out,
+whose stores first read the line they write; the floor takes the faster of the two. Progress
+goes to standard error; the 1-minute load average is printed at the start and the end, since
+other processes on the cores distort every figure.
 
 Exit status: 0 when every case passed its checks, 1 when one failed or a run error occurred,
 2 for a bad command line.
@@ -306,7 +307,11 @@ RuleSetup setupRule(const std::string &arg, const Hypers &overrides) {
   try {
     rule.bundle = optfuse::Bundle::load(arg);
   } catch (const std::exception &e) {
-    throw UsageError(std::string("--rule: ") + e.what());
+    // A bundle path the user gave is a bad command line; a shipped rule that does not load is
+    // a broken build or installation.
+    if (isBundlePath(arg))
+      throw UsageError(std::string("--rule: ") + e.what());
+    throw;
   }
   const optfuse::Bundle &bundle = *rule.bundle;
   Hypers known = torchRuleDefaults(bundle.ruleName());
@@ -452,10 +457,17 @@ void streamingTriad(float *a, const float *b, const float *c, float s, int64_t n
   });
 }
 
-/// Memory bandwidth from the triad, in GB/s counting 3 x 4 bytes per element: with the
-/// streaming triad on the CPU (the floor), and with LibTorch's own a = b + s*c (add_out).
+/// Memory bandwidth from the triad over three buffers, in GB/s counting 3 x 4 bytes per element:
+/// the best and the median run.
+struct Bandwidth {
+  double bestGBs = 0, medianGBs = 0;
+};
+
+/// The probe: the triad with streaming stores (CPU only) and LibTorch's own a = b + s*c
+/// (add_out, whose stores first read the line they write). The floor takes the faster one.
 struct Probe {
-  double bestGBs = 0, medianGBs = 0, torchBestGBs = 0;
+  Bandwidth streaming, torch;
+  double floorGBs() const { return std::max(streaming.bestGBs, torch.bestGBs); }
 };
 
 Probe runProbe(const Options &options, const torch::Device &device) {
@@ -463,19 +475,19 @@ Probe runProbe(const Options &options, const torch::Device &device) {
   auto floats = torch::TensorOptions().dtype(torch::kFloat32).device(device);
   torch::Tensor a = torch::zeros({n}, floats), b = torch::full({n}, 1.0f, floats),
                 c = torch::full({n}, 2.0f, floats);
-  double bytes = 12.0 * double(n);
+  auto bandwidth = [&](const Timing &timing) {
+    double bytes = 12.0 * double(n);
+    return Bandwidth{bytes / (timing.minMs * 1e6), bytes / (timing.medianMs * 1e6)};
+  };
   Probe probe;
-  Timing timing =
-      timeRuns([&] { torch::add_out(a, b, c, 3.0); }, options, device, "bandwidth probe");
-  probe.torchBestGBs = bytes / (timing.minMs * 1e6);
+  probe.torch = bandwidth(
+      timeRuns([&] { torch::add_out(a, b, c, 3.0); }, options, device, "bandwidth probe"));
   if (device.is_cpu())
-    timing = timeRuns(
+    probe.streaming = bandwidth(timeRuns(
         [&] {
           streamingTriad(a.data_ptr<float>(), b.data_ptr<float>(), c.data_ptr<float>(), 3.0f, n);
         },
-        options, device, "bandwidth probe");
-  probe.bestGBs = bytes / (timing.minMs * 1e6);
-  probe.medianGBs = bytes / (timing.medianMs * 1e6);
+        options, device, "bandwidth probe"));
   return probe;
 }
 
@@ -549,7 +561,7 @@ bool runCase(const CaseContext &context, const RuleSetup &rule, const ParamSet &
   const Options &options = context.options;
   const std::string &ruleName = rule.bundle->ruleName();
   int64_t params = set.numel(), tensors = static_cast<int64_t>(set.params.size());
-  double floorMs = double(rule.minBytes) * double(params) / (context.probe.bestGBs * 1e6);
+  double floorMs = double(rule.minBytes) * double(params) / (context.probe.floorGBs() * 1e6);
 
   std::printf("\n== %s on %s (%s, %d thread%s): %lld tensors, %lld parameters\n", ruleName.c_str(),
               set.name.c_str(), context.options.device.c_str(), context.threads,
@@ -558,7 +570,7 @@ bool runCase(const CaseContext &context, const RuleSetup &rule, const ParamSet &
   std::printf("   minimum traffic %lld B/param = %.1f MB/step, %.3f ms at %.1f GB/s; fused plan: "
               "%zu sweep%s, %lld B/param if every sweep streams from memory\n",
               static_cast<long long>(rule.minBytes), double(rule.minBytes) * params / 1e6, floorMs,
-              context.probe.bestGBs, rule.bundle->sweeps().size(),
+              context.probe.floorGBs(), rule.bundle->sweeps().size(),
               rule.bundle->sweeps().size() == 1 ? "" : "s", static_cast<long long>(rule.planBytes));
 
   std::vector<std::string> impls;
@@ -697,6 +709,10 @@ int run(int argc, char **argv) {
     return 0;
   }
 
+  if (options.device == "cuda" && !torch::cuda::is_available())
+    throw std::runtime_error("--device cuda: CUDA is not available (this LibTorch was built "
+                             "without CUDA, or no GPU is visible)");
+
   std::vector<RuleSetup> rules;
   for (const std::string &arg : options.rules)
     rules.push_back(setupRule(arg, options.overrides));
@@ -717,9 +733,6 @@ int run(int argc, char **argv) {
             "floor_ratio\n";
   }
 
-  if (options.device == "cuda" && !torch::cuda::is_available())
-    throw std::runtime_error("--device cuda: CUDA is not available (this LibTorch was built "
-                             "without CUDA, or no GPU is visible)");
   torch::Device device(options.device == "cuda" ? torch::kCUDA : torch::kCPU);
   if (options.threads > 0)
     at::set_num_threads(options.threads);
@@ -731,10 +744,14 @@ int run(int argc, char **argv) {
   std::fprintf(stderr, "bandwidth probe: triad over 3 x %lld MiB\n",
                static_cast<long long>(options.probeMiB));
   Probe probe = runProbe(options, device);
-  std::printf("bandwidth probe (triad a = b + s*c, 3 x %lld MiB, 12 B/element): best %.1f GB/s, "
-              "median %.1f GB/s%s; LibTorch's add_out: best %.1f GB/s\n",
-              static_cast<long long>(options.probeMiB), probe.bestGBs, probe.medianGBs,
-              device.is_cpu() ? " with streaming stores" : "", probe.torchBestGBs);
+  std::printf("bandwidth probe, triad a = b + s*c over 3 x %lld MiB counting 12 B/element, best "
+              "(median): ",
+              static_cast<long long>(options.probeMiB));
+  if (device.is_cpu())
+    std::printf("streaming stores %.1f (%.1f) GB/s, ", probe.streaming.bestGBs,
+                probe.streaming.medianGBs);
+  std::printf("LibTorch add_out %.1f (%.1f) GB/s; floor bandwidth %.1f GB/s\n", probe.torch.bestGBs,
+              probe.torch.medianGBs, probe.floorGBs());
   std::fflush(stdout);
 
   CaseContext context{options, device, threads, probe, csv.get()};

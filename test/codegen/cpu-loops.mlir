@@ -31,10 +31,6 @@
 // CHECK: scf.for
 // CHECK: llvm.store {{.*}} : vector<4xf32>, !llvm.ptr
 
-// The rule's interface, for the runtime.
-// CHECK: llvm.mlir.global external constant @optfuse_abi("optfuse-bundle 1\0Arule r\0Ahyper wd f32 0.5\0A
-// CHECK-SAME: sweep 0 2 0,1 - 8\0Asweep 1 0 0,1 0 12\0A
-
 optim.rule @r {
   %wd = optim.hyper "wd" = 0.5 : f32
   %w = optim.param

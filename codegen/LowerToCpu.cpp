@@ -32,14 +32,6 @@ using namespace mlir::optim;
 
 namespace {
 
-/// scf.for builds its terminator itself when it has no loop-carried values; the loops below
-/// always emit their own.
-static void dropImplicitYield(scf::ForOp loop) {
-  Block *body = loop.getBody();
-  if (!body->empty() && isa<scf::YieldOp>(body->back()))
-    body->back().erase();
-}
-
 /// Builds the sweep functions of one planned rule.
 class CpuLowering : public SweepEmitter {
 public:
@@ -181,18 +173,11 @@ struct LowerToCpuPass : public mlir::optim::impl::LowerToCpuBase<LowerToCpuPass>
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SmallVector<RuleOp> rules(module.getOps<RuleOp>());
-    if (rules.size() != 1) {
-      module.emitError() << "expected exactly one optim.rule to lower, found " << rules.size();
+    FailureOr<RuleOp> planned = getPlannedRule(module);
+    if (failed(planned))
       return signalPassFailure();
-    }
-    RuleOp rule = rules.front();
+    RuleOp rule = *planned;
     SmallVector<SweepOp> sweeps = getSweeps(rule);
-    if (!isPlanned(rule)) {
-      rule.emitError() << "@" << rule.getSymName()
-                       << " is not planned: run -optim-plan-sweeps first";
-      return signalPassFailure();
-    }
     if (vectorWidth < 1 || unroll < 1) {
       rule.emitError() << "vector-width and unroll must be at least 1";
       return signalPassFailure();

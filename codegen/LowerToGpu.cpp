@@ -46,13 +46,6 @@ scf::IfOp createIf(OpBuilder &b, Location loc, TypeRange types, Value condition,
   return op;
 }
 
-/// scf.for builds its terminator itself when it has no loop-carried values.
-void dropImplicitYield(scf::ForOp loop) {
-  Block *body = loop.getBody();
-  if (!body->empty() && isa<scf::YieldOp>(body->back()))
-    body->back().erase();
-}
-
 class GpuLowering : public SweepEmitter {
 public:
   GpuLowering(RuleOp rule, OpBuilder &b, unsigned blockSize)
@@ -458,17 +451,10 @@ struct LowerToGpuPass : public mlir::optim::impl::LowerToGpuBase<LowerToGpuPass>
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SmallVector<RuleOp> rules(module.getOps<RuleOp>());
-    if (rules.size() != 1) {
-      module.emitError() << "expected exactly one optim.rule to lower, found " << rules.size();
+    FailureOr<RuleOp> planned = getPlannedRule(module);
+    if (failed(planned))
       return signalPassFailure();
-    }
-    RuleOp rule = rules.front();
-    if (!isPlanned(rule)) {
-      rule.emitError() << "@" << rule.getSymName()
-                       << " is not planned: run -optim-plan-sweeps first";
-      return signalPassFailure();
-    }
+    RuleOp rule = *planned;
     if (blockSize < kWarp || blockSize % kWarp || (blockSize & (blockSize - 1))) {
       rule.emitError() << "block-size must be a power of two of at least " << kWarp;
       return signalPassFailure();

@@ -10,6 +10,23 @@
 using namespace mlir;
 using namespace mlir::optim;
 
+FailureOr<RuleOp> mlir::optim::getPlannedRule(ModuleOp module) {
+  SmallVector<RuleOp> rules(module.getOps<RuleOp>());
+  if (rules.size() != 1)
+    return module.emitError() << "expected exactly one optim.rule to lower, found "
+                              << rules.size();
+  if (!isPlanned(rules.front()))
+    return rules.front().emitError() << "@" << rules.front().getSymName()
+                                     << " is not planned: run -optim-plan-sweeps first";
+  return rules.front();
+}
+
+void mlir::optim::dropImplicitYield(scf::ForOp loop) {
+  Block *body = loop.getBody();
+  if (!body->empty() && isa<scf::YieldOp>(body->back()))
+    body->back().erase();
+}
+
 SweepEmitter::SweepEmitter(RuleOp rule, OpBuilder &b, unsigned addressSpace, bool gpuArgs)
     : rule(rule), b(b), loc(rule.getLoc()), addressSpace(addressSpace) {
   SmallVector<Type> fields(8, ptr());

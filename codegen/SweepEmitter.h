@@ -12,6 +12,8 @@
 #include "dialect/OptimOps.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 
@@ -34,6 +36,14 @@ enum ArgsField {
   kLayerDone,
   kBarrier
 };
+
+/// The module's one planned rule, or an error on the module (none or several rules) or on the
+/// rule (not planned yet).
+FailureOr<RuleOp> getPlannedRule(ModuleOp module);
+
+/// scf.for builds its own terminator when it has no loop-carried values; the lowerings always
+/// emit theirs, so they drop it.
+void dropImplicitYield(scf::ForOp loop);
 
 class SweepEmitter {
 public:

@@ -9,58 +9,39 @@
 using namespace optfuse;
 
 CpuExecutor::CpuExecutor(std::shared_ptr<const Bundle> bundle)
-    : bundle_(std::move(bundle)), numBuffers_(static_cast<int>(bundle_->buffers().size())),
-      numHypers_(static_cast<int>(bundle_->hypers().size())),
-      totalReductions_(bundle_->totalReductions()) {
+    : bundle_(std::move(bundle)), totalReductions_(bundle_->totalReductions()) {
   for (const SweepInfo &sweep : bundle_->sweeps())
     maxReductions_ = std::max(maxReductions_, sweep.reductions);
 }
 
 void CpuExecutor::setLayers(const std::vector<int64_t> &numels) {
-  numels_ = numels;
-  int64_t layers = numLayers();
-  chunkLayer_.clear();
-  chunkBegin_.clear();
-  chunkEnd_.clear();
-  layerFirstChunk_.assign(layers + 1, 0);
+  table_.build(*bundle_, numels);
+  int64_t layers = table_.numLayers();
   groups_.clear();
   Group group{0, 0, 0, 0};
   int64_t groupElements = 0;
   for (int64_t layer = 0; layer < layers; ++layer) {
-    layerFirstChunk_[layer] = static_cast<int64_t>(chunkLayer_.size());
-    for (int64_t begin = 0; begin < numels[layer]; begin += kChunkElements) {
-      chunkLayer_.push_back(layer);
-      chunkBegin_.push_back(begin);
-      chunkEnd_.push_back(std::min(begin + kChunkElements, numels[layer]));
-    }
     groupElements += numels[layer];
     if (groupElements >= kGroupElements || layer + 1 == layers) {
       group.endLayer = layer + 1;
-      group.endChunk = static_cast<int64_t>(chunkLayer_.size());
+      group.endChunk = table_.layerFirstChunk[layer + 1];
       groups_.push_back(group);
       group = Group{layer + 1, layer + 1, group.endChunk, group.endChunk};
       groupElements = 0;
     }
   }
-  layerFirstChunk_[layers] = static_cast<int64_t>(chunkLayer_.size());
-  buffers_.assign(layers * numBuffers_, nullptr);
-  hypers_.assign(layers * numHypers_, 0.0);
-  for (int64_t layer = 0; layer < layers; ++layer)
-    for (int i = 0; i < numHypers_; ++i)
-      hypers_[layer * numHypers_ + i] = bundle_->hypers()[i].defaultValue;
-  flags_.assign(layers, 0);
-  partials_.assign(chunkLayer_.size() * std::max(maxReductions_, 1), 0.0f);
+  partials_.assign(table_.numChunks() * std::max(maxReductions_, 1), 0.0f);
   sums_.assign(layers * std::max(totalReductions_, 1), 0.0);
 }
 
 void CpuExecutor::step(double t) {
   OptfuseSweepArgs args;
-  args.chunk_layer = chunkLayer_.data();
-  args.chunk_begin = chunkBegin_.data();
-  args.chunk_end = chunkEnd_.data();
-  args.buffers = buffers_.data();
-  args.hypers = hypers_.data();
-  args.flags = flags_.data();
+  args.chunk_layer = table_.chunkLayer.data();
+  args.chunk_begin = table_.chunkBegin.data();
+  args.chunk_end = table_.chunkEnd.data();
+  args.buffers = table_.buffers.data();
+  args.hypers = table_.hypers.data();
+  args.flags = table_.flags.data();
   args.sums = sums_.data();
   args.partials = partials_.data();
   args.step = t;
@@ -78,7 +59,7 @@ void CpuExecutor::step(double t) {
       for (int64_t layer = group.firstLayer; layer < group.endLayer; ++layer) {
         for (int j = 0; j < reductions; ++j) {
           double total = 0;
-          for (int64_t c = layerFirstChunk_[layer]; c < layerFirstChunk_[layer + 1]; ++c)
+          for (int64_t c = table_.layerFirstChunk[layer]; c < table_.layerFirstChunk[layer + 1]; ++c)
             total += partials_[c * reductions + j];
           sums_[layer * totalReductions_ + sumBase + j] = total;
         }

@@ -13,6 +13,7 @@
 
 #include "runtime/Bundle.h"
 #include "runtime/Executor.h"
+#include "runtime/LayerTable.h"
 
 #include <cstdint>
 #include <memory>
@@ -22,8 +23,6 @@ namespace optfuse {
 
 class CpuExecutor : public Executor {
 public:
-  /// Elements per chunk (the unit of work of a thread).
-  static constexpr int64_t kChunkElements = 16384;
   /// Layers are grouped until a group holds at least this many elements.
   static constexpr int64_t kGroupElements = 131072;
 
@@ -31,12 +30,12 @@ public:
 
   std::string name() const override { return "cpu"; }
   void setLayers(const std::vector<int64_t> &numels) override;
-  int64_t numLayers() const override { return static_cast<int64_t>(numels_.size()); }
+  int64_t numLayers() const override { return table_.numLayers(); }
   void setBuffer(int64_t layer, int index, float *data) override {
-    buffers_[layer * numBuffers_ + index] = data;
+    table_.buffers[layer * table_.numBuffers + index] = data;
   }
-  double *hypers(int64_t layer) override { return hypers_.data() + layer * numHypers_; }
-  void setFlags(int64_t layer, int32_t bits) override { flags_[layer] = bits; }
+  double *hypers(int64_t layer) override { return table_.hypers.data() + layer * table_.numHypers; }
+  void setFlags(int64_t layer, int32_t bits) override { table_.flags[layer] = bits; }
   /// Runs on at::get_num_threads() threads.
   void step(double t) override;
 
@@ -49,13 +48,9 @@ private:
   };
 
   std::shared_ptr<const Bundle> bundle_;
-  int numBuffers_, numHypers_, totalReductions_, maxReductions_ = 0;
-  std::vector<int64_t> numels_;
-  std::vector<int64_t> chunkLayer_, chunkBegin_, chunkEnd_, layerFirstChunk_;
+  int totalReductions_, maxReductions_ = 0;
+  LayerTable table_;
   std::vector<Group> groups_;
-  std::vector<float *> buffers_;
-  std::vector<double> hypers_;
-  std::vector<int32_t> flags_;
   std::vector<float> partials_;
   std::vector<double> sums_;
 };

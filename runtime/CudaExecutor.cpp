@@ -1,6 +1,7 @@
 //===- CudaExecutor.cpp - Running a bundle's GPU kernels ------------------===//
 
 #include "runtime/CudaExecutor.h"
+#include "runtime/LayerTable.h"
 
 #include <dlfcn.h>
 
@@ -126,13 +127,13 @@ public:
 
   std::string name() const override { return "cuda"; }
   void setLayers(const std::vector<int64_t> &numels) override;
-  int64_t numLayers() const override { return static_cast<int64_t>(numels_.size()); }
+  int64_t numLayers() const override { return table_.numLayers(); }
   void setBuffer(int64_t layer, int index, float *data) override {
-    buffers_[layer * numBuffers_ + index] = data;
+    table_.buffers[layer * table_.numBuffers + index] = data;
     tableDirty_ = true;
   }
-  double *hypers(int64_t layer) override { return hypers_.data() + layer * numHypers_; }
-  void setFlags(int64_t layer, int32_t bits) override { flags_[layer] = bits; }
+  double *hypers(int64_t layer) override { return table_.hypers.data() + layer * table_.numHypers; }
+  void setFlags(int64_t layer, int32_t bits) override { table_.flags[layer] = bits; }
   void step(double t) override;
 
   void setStream(void *stream) { stream_ = static_cast<CUstream>(stream); }
@@ -157,12 +158,11 @@ private:
   CUstream stream_ = nullptr;
   bool cooperative_ = false, lastSingle_ = false;
   int singleGrid_ = 0, sweepGrid_ = 0, blockSize_;
-  int numBuffers_, numHypers_, totalReductions_, maxReductions_ = 1, layerScalars_;
+  int totalReductions_, maxReductions_ = 1, layerScalars_;
 
-  std::vector<int64_t> numels_, chunkLayer_, chunkBegin_, chunkEnd_, layerFirstChunk_;
-  std::vector<float *> buffers_;
-  std::vector<double> hypers_, uploadedHypers_;
-  std::vector<int32_t> flags_, uploadedFlags_;
+  LayerTable table_;
+  std::vector<double> uploadedHypers_;
+  std::vector<int32_t> uploadedFlags_;
   bool tableDirty_ = true;
   DeviceBuffer dChunkLayer_, dChunkBegin_, dChunkEnd_, dLayerFirstChunk_, dBuffers_, dHypers_,
       dFlags_, dSums_, dPartials_, dLayerScalars_, dLayerDone_, dBarrier_, dArgs_;
@@ -171,10 +171,7 @@ private:
 CudaExecutor::CudaExecutor(std::shared_ptr<const Bundle> bundle, int device, void *stream,
                            CudaLaunch launch)
     : bundle_(std::move(bundle)), stream_(static_cast<CUstream>(stream)),
-      blockSize_(bundle_->gpuBlockSize()),
-      numBuffers_(static_cast<int>(bundle_->buffers().size())),
-      numHypers_(static_cast<int>(bundle_->hypers().size())),
-      totalReductions_(bundle_->totalReductions()), layerScalars_(bundle_->gpuLayerScalars()) {
+      blockSize_(bundle_->gpuBlockSize()), totalReductions_(bundle_->totalReductions()), layerScalars_(bundle_->gpuLayerScalars()) {
   if (!bundle_->hasGpuCode())
     throw std::runtime_error("optfuse: bundle '" + bundle_->path() +
                              "' has no GPU code; recompile it with optfuse-compile --gpu-arch");
@@ -255,29 +252,7 @@ CudaExecutor::~CudaExecutor() {
 }
 
 void CudaExecutor::setLayers(const std::vector<int64_t> &numels) {
-  // Chunks as on the CPU; the GPU grid strides over them.
-  constexpr int64_t kChunk = 16384;
-  numels_ = numels;
-  int64_t layers = numLayers();
-  chunkLayer_.clear();
-  chunkBegin_.clear();
-  chunkEnd_.clear();
-  layerFirstChunk_.assign(layers + 1, 0);
-  for (int64_t layer = 0; layer < layers; ++layer) {
-    layerFirstChunk_[layer] = static_cast<int64_t>(chunkLayer_.size());
-    for (int64_t begin = 0; begin < numels[layer]; begin += kChunk) {
-      chunkLayer_.push_back(layer);
-      chunkBegin_.push_back(begin);
-      chunkEnd_.push_back(std::min(begin + kChunk, numels[layer]));
-    }
-  }
-  layerFirstChunk_[layers] = static_cast<int64_t>(chunkLayer_.size());
-  buffers_.assign(layers * numBuffers_, nullptr);
-  hypers_.assign(layers * numHypers_, 0.0);
-  for (int64_t layer = 0; layer < layers; ++layer)
-    for (int i = 0; i < numHypers_; ++i)
-      hypers_[layer * numHypers_ + i] = bundle_->hypers()[i].defaultValue;
-  flags_.assign(layers, 0);
+  table_.build(*bundle_, numels);
   uploadedHypers_.clear();
   uploadedFlags_.clear();
   tableDirty_ = true;
@@ -286,22 +261,22 @@ void CudaExecutor::setLayers(const std::vector<int64_t> &numels) {
 void CudaExecutor::step(double t) {
   const Driver &cu = Driver::get();
   makeCurrent();
-  int64_t chunks = static_cast<int64_t>(chunkLayer_.size());
+  int64_t chunks = table_.numChunks();
   if (tableDirty_) {
     int64_t layers = numLayers();
-    upload(dChunkLayer_, chunkLayer_);
-    upload(dChunkBegin_, chunkBegin_);
-    upload(dChunkEnd_, chunkEnd_);
-    upload(dLayerFirstChunk_, layerFirstChunk_);
-    upload(dBuffers_, buffers_);
+    upload(dChunkLayer_, table_.chunkLayer);
+    upload(dChunkBegin_, table_.chunkBegin);
+    upload(dChunkEnd_, table_.chunkEnd);
+    upload(dLayerFirstChunk_, table_.layerFirstChunk);
+    upload(dBuffers_, table_.buffers);
     dSums_.reserve(std::max<int64_t>(1, layers * totalReductions_) * sizeof(double));
     dPartials_.reserve(std::max<int64_t>(1, chunks * maxReductions_) * sizeof(float));
     dLayerScalars_.reserve(std::max<int64_t>(1, layers * layerScalars_) * sizeof(float));
     dLayerDone_.reserve(std::max<int64_t>(1, layers) * sizeof(uint32_t));
     check(cu.cuMemsetD32Async(dLayerDone_.ptr, 0, std::max<int64_t>(1, layers), stream_),
           "cuMemsetD32Async");
-    dHypers_.reserve(std::max<size_t>(1, hypers_.size()) * sizeof(double));
-    dFlags_.reserve(std::max<size_t>(1, flags_.size()) * sizeof(int32_t));
+    dHypers_.reserve(std::max<size_t>(1, table_.hypers.size()) * sizeof(double));
+    dFlags_.reserve(std::max<size_t>(1, table_.flags.size()) * sizeof(int32_t));
 
     OptfuseGpuArgs args = {};
     args.table.chunk_layer = reinterpret_cast<const int64_t *>(dChunkLayer_.ptr);
@@ -324,13 +299,13 @@ void CudaExecutor::step(double t) {
     tableDirty_ = false;
   }
   // Hyperparameters and flags change rarely (an lr schedule): upload only what changed.
-  if (hypers_ != uploadedHypers_) {
-    upload(dHypers_, hypers_);
-    uploadedHypers_ = hypers_;
+  if (table_.hypers != uploadedHypers_) {
+    upload(dHypers_, table_.hypers);
+    uploadedHypers_ = table_.hypers;
   }
-  if (flags_ != uploadedFlags_) {
-    upload(dFlags_, flags_);
-    uploadedFlags_ = flags_;
+  if (table_.flags != uploadedFlags_) {
+    upload(dFlags_, table_.flags);
+    uploadedFlags_ = table_.flags;
   }
   if (chunks == 0)
     return;

@@ -74,13 +74,16 @@ static int fail(llvm::StringRef message) {
   return 1;
 }
 
-/// Opens the text output (`-o`, or standard output) for the stages that print.
-static std::unique_ptr<llvm::ToolOutputFile> openTextOutput() {
+/// Writes a stage's text to `-o` (standard output by default); returns the exit code.
+static int writeText(llvm::function_ref<void(llvm::raw_ostream &)> print) {
   std::string error;
-  auto output = openOutputFile(outputFilename.empty() ? std::string("-") : outputFilename.getValue(), &error);
+  auto output = openOutputFile(outputFilename.empty() ? std::string("-") : outputFilename.getValue(),
+                               &error);
   if (!output)
-    fail(error);
-  return output;
+    return fail(error);
+  print(output->os());
+  output->keep();
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -126,14 +129,8 @@ int main(int argc, char **argv) {
     return 1;
   if (printPlan)
     llvm::errs() << optim::describePlan(*module->getOps<optim::RuleOp>().begin()) << "\n";
-  if (emit == Emit::Plan) {
-    auto output = openTextOutput();
-    if (!output)
-      return 1;
-    module->print(output->os());
-    output->keep();
-    return 0;
-  }
+  if (emit == Emit::Plan)
+    return writeText([&](llvm::raw_ostream &os) { module->print(os); });
 
   // GPU code, from the planned rule (on a copy).
   std::string abiText = optim::getAbiText(*module->getOps<optim::RuleOp>().begin());
@@ -155,30 +152,19 @@ int main(int argc, char **argv) {
         llvm::errs() << image.ptxasReport;
     abiText += optim::getGpuAbiText(gpuCode);
   }
-  if (emit == Emit::PTX) {
-    auto output = openTextOutput();
-    if (!output)
-      return 1;
-    for (const optim::GpuImage &image : gpuCode.images)
-      output->os() << "// optfuse: " << ruleName << " kernels for " << image.arch << "\n"
-                   << image.ptx;
-    output->keep();
-    return 0;
-  }
+  if (emit == Emit::PTX)
+    return writeText([&](llvm::raw_ostream &os) {
+      for (const optim::GpuImage &image : gpuCode.images)
+        os << "// optfuse: " << ruleName << " kernels for " << image.arch << "\n" << image.ptx;
+    });
 
   std::unique_ptr<optim::CpuTarget> target = optim::createCpuTarget(cpu, error);
   if (!target)
     return fail(error);
   if (failed(optim::lowerToLoops(*module, vectorWidth ? vectorWidth : target->vectorWidth)))
     return 1;
-  if (emit == Emit::Loops) {
-    auto output = openTextOutput();
-    if (!output)
-      return 1;
-    module->print(output->os());
-    output->keep();
-    return 0;
-  }
+  if (emit == Emit::Loops)
+    return writeText([&](llvm::raw_ostream &os) { module->print(os); });
 
   if (failed(optim::lowerLoopsToLLVM(*module)))
     return 1;
@@ -188,14 +174,8 @@ int main(int argc, char **argv) {
   if (!llvmModule)
     return fail("translation to LLVM IR failed");
   optim::addBundleData(*llvmModule, abiText, gpuCode);
-  if (emit == Emit::LLVM) {
-    auto output = openTextOutput();
-    if (!output)
-      return 1;
-    llvmModule->print(output->os(), nullptr);
-    output->keep();
-    return 0;
-  }
+  if (emit == Emit::LLVM)
+    return writeText([&](llvm::raw_ostream &os) { llvmModule->print(os, nullptr); });
 
   std::string path = outputFilename.empty() ? ruleName + ".optfuse.so" : outputFilename.getValue();
   if (path == "-")

@@ -2,10 +2,10 @@
 //
 // optfuse-bench times one optimizer step of a compiled rule run by optfuse::FusedOptimizer against
 // the same rule written with LibTorch ops (one parameter at a time, and with the multi-tensor
-// foreach ops), on parameter sets shaped like real models, and against the floor memory bandwidth
-// sets: a STREAM-style triad measured in the same run gives the time the rule's minimum traffic
-// takes. Before timing a case it steps every implementation twice from identical inputs and
-// checks that they agree.
+// foreach ops), on parameter sets shaped like real models, and against the floor that memory
+// bandwidth sets: a STREAM-style triad measured in the same run gives the time the rule's minimum
+// traffic takes. Before timing a case it steps every implementation twice from identical inputs
+// and checks that they agree.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,7 +29,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -95,7 +95,9 @@ bandwidth; and how much faster fused is. The probe runs the triad twice: with st
 (CPU only), which move exactly the 12 bytes per element counted, and as LibTorch's add_out,
 whose stores first read the line they write; the floor takes the faster of the two. Progress
 goes to standard error; the 1-minute load average is printed at the start and the end, since
-other processes on the cores distort every figure.
+other processes on the cores distort every figure. On a machine shared with other processes,
+OMP_WAIT_POLICY=PASSIVE stops LibTorch's OpenMP threads from spinning at every op while a
+partner thread waits for a core, which otherwise slows the LibTorch implementations many times.
 
 Exit status: 0 when every case passed its checks, 1 when one failed or a run error occurred,
 2 for a bad command line.
@@ -555,142 +557,161 @@ struct CaseContext {
   std::ofstream *csv;
 };
 
-/// Checks and times one rule on one parameter set. Returns false when a check failed.
-bool runCase(const CaseContext &context, const RuleSetup &rule, const ParamSet &set,
-             const ParamData &data, uint64_t gradDigest, const std::string &progress) {
-  const Options &options = context.options;
-  const std::string &ruleName = rule.bundle->ruleName();
-  int64_t params = set.numel(), tensors = static_cast<int64_t>(set.params.size());
-  double floorMs = double(rule.minBytes) * double(params) / (context.probe.floorGBs() * 1e6);
+/// Sets the intra-op thread count for its lifetime.
+class ThreadCountScope {
+public:
+  explicit ThreadCountScope(int threads) : saved_(at::get_num_threads()) {
+    at::set_num_threads(threads);
+  }
+  ~ThreadCountScope() { at::set_num_threads(saved_); }
 
-  std::printf("\n== %s on %s (%s, %d thread%s): %lld tensors, %lld parameters\n", ruleName.c_str(),
-              set.name.c_str(), context.options.device.c_str(), context.threads,
-              context.threads == 1 ? "" : "s", static_cast<long long>(tensors),
-              static_cast<long long>(params));
-  std::printf("   minimum traffic %lld B/param = %.1f MB/step, %.3f ms at %.1f GB/s; fused plan: "
-              "%zu sweep%s, %lld B/param if every sweep streams from memory\n",
-              static_cast<long long>(rule.minBytes), double(rule.minBytes) * params / 1e6, floorMs,
-              context.probe.floorGBs(), rule.bundle->sweeps().size(),
-              rule.bundle->sweeps().size() == 1 ? "" : "s", static_cast<long long>(rule.planBytes));
+private:
+  int saved_;
+};
 
+/// One rule on one parameter set, with the implementations that can run it (fused first).
+struct Case {
+  const RuleSetup &rule;
+  const ParamSet &set;
+  const ParamData &data;
+  uint64_t gradDigest;
   std::vector<std::string> impls;
-  for (const std::string &impl : kImpls) {
-    if (std::find(options.impls.begin(), options.impls.end(), impl) == options.impls.end())
-      continue;
-    if (impl != "fused" && !rule.hasTorch) {
-      std::printf("   %s: no LibTorch implementation of this rule, skipped\n", impl.c_str());
-      continue;
-    }
-    impls.push_back(impl);
-  }
-  if (impls.empty())
-    return true;
+  std::string progress;
 
-  // The check: two steps of every implementation from the same inputs.
+  std::string label() const { return rule.bundle->ruleName() + " on " + set.name; }
+};
+
+/// Steps every implementation twice from the same inputs and compares the parameters with the
+/// first implementation's; prints the errors and shouts every failure. Returns whether all passed.
+bool checkCase(const CaseContext &context, const Case &c) {
   bool passed = true;
-  auto checkGradients = [&](const std::string &impl) {
-    if (digest(data.grads) != gradDigest) {
-      shout("*** CHECK FAILED: " + ruleName + " on " + set.name + ": " + impl +
-            " changed the gradients");
-      passed = false;
-    }
+  auto fail = [&](const std::string &what) {
+    shout("*** CHECK FAILED: " + c.label() + ": " + what);
+    passed = false;
   };
-  const std::string &reference = impls.front();
-  std::fprintf(stderr, "%s: checking %s\n", progress.c_str(), reference.c_str());
-  std::vector<torch::Tensor> expected;
-  {
-    std::unique_ptr<Stepper> stepper = makeStepper(reference, rule, data);
+  auto twoSteps = [&](const std::string &impl) {
+    std::fprintf(stderr, "%s: checking %s on %d thread%s\n", c.progress.c_str(), impl.c_str(),
+                 at::get_num_threads(), at::get_num_threads() == 1 ? "" : "s");
+    std::unique_ptr<Stepper> stepper = makeStepper(impl, c.rule, c.data);
     stepper->step();
     stepper->step();
-    expected = detached(stepper->params());
-  }
-  checkGradients(reference);
-  std::string checkLine;
+    std::vector<torch::Tensor> params = detached(stepper->params());
+    if (digest(c.data.grads) != c.gradDigest)
+      fail(impl + " changed the gradients");
+    return params;
+  };
+
+  const std::string &reference = c.impls.front();
+  std::vector<torch::Tensor> expected = twoSteps(reference);
+  std::string threadsLine;
   if (reference == "fused" && context.device.is_cpu() && context.threads > 1) {
-    at::set_num_threads(1);
-    std::unique_ptr<Stepper> stepper = makeStepper("fused", rule, data);
-    stepper->step();
-    stepper->step();
-    at::set_num_threads(context.threads);
+    std::vector<torch::Tensor> serial;
+    {
+      ThreadCountScope oneThread(1);
+      serial = twoSteps("fused");
+    }
     bool identical = true;
     for (size_t i = 0; i < expected.size() && identical; ++i)
-      identical = torch::equal(stepper->params()[i].detach(), expected[i]);
-    if (identical) {
-      checkLine +=
-          "; fused bitwise identical on 1 and " + std::to_string(context.threads) + " threads";
-    } else {
-      shout("*** CHECK FAILED: " + ruleName + " on " + set.name +
-            ": fused results differ between 1 and " + std::to_string(context.threads) + " threads");
-      passed = false;
-    }
+      identical = torch::equal(serial[i], expected[i]);
+    std::string threads = std::to_string(context.threads);
+    if (identical)
+      threadsLine = "; fused bitwise identical on 1 and " + threads + " threads";
+    else
+      fail("fused results differ between 1 and " + threads + " threads");
   }
   std::string errors;
-  for (size_t k = 1; k < impls.size(); ++k) {
-    std::fprintf(stderr, "%s: checking %s\n", progress.c_str(), impls[k].c_str());
-    std::unique_ptr<Stepper> stepper = makeStepper(impls[k], rule, data);
-    stepper->step();
-    stepper->step();
-    Mismatch worst = compareParams(stepper->params(), expected);
-    stepper.reset();
-    checkGradients(impls[k]);
-    const ParamSpec &spec = set.params[worst.tensor];
-    char text[160];
-    std::snprintf(text, sizeof(text), "%s %.1e (%s)", impls[k].c_str(), worst.error,
-                  spec.name.c_str());
-    errors += (errors.empty() ? "" : ", ") + std::string(text);
+  for (size_t k = 1; k < c.impls.size(); ++k) {
+    Mismatch worst = compareParams(twoSteps(c.impls[k]), expected);
+    const ParamSpec &spec = c.set.params[worst.tensor];
+    char text[64];
+    std::snprintf(text, sizeof(text), " %.1e (", worst.error);
+    errors += (errors.empty() ? "" : ", ") + c.impls[k] + text + spec.name + ")";
     if (!(worst.error <= kTolerance)) {
       std::snprintf(text, sizeof(text), "%.3e", worst.error);
-      shout("*** CHECK FAILED: " + ruleName + " on " + set.name + ": after 2 steps " + impls[k] +
-            " differs from " + reference + " by " + text + " (tolerance 1e-4) in " + spec.name +
-            " " + shapeText(spec.shape));
-      passed = false;
+      fail("after 2 steps " + c.impls[k] + " differs from " + reference + " by " + text +
+           " (tolerance 1e-4) in " + spec.name + " " + shapeText(spec.shape));
     }
   }
-  expected.clear();
   std::printf("   check after 2 steps, max relative error per tensor vs %s: %s%s\n",
               reference.c_str(), errors.empty() ? "(nothing to compare)" : errors.c_str(),
-              checkLine.c_str());
-  if (!passed) {
-    shout("*** " + ruleName + " on " + set.name + " is not timed: its check failed");
-    return false;
-  }
+              threadsLine.c_str());
+  return passed;
+}
 
-  // The timing: each implementation's copies exist only while it runs.
+/// Times every implementation of a case (each one's copies exist only while it runs) and prints
+/// the table and the CSV rows.
+void timeCase(const CaseContext &context, const Case &c, double floorMs) {
+  const Options &options = context.options;
   std::vector<Timing> timings;
-  for (const std::string &impl : impls) {
-    std::fprintf(stderr, "%s: timing %s\n", progress.c_str(), impl.c_str());
-    std::unique_ptr<Stepper> stepper = makeStepper(impl, rule, data);
+  for (const std::string &impl : c.impls) {
+    std::fprintf(stderr, "%s: timing %s\n", c.progress.c_str(), impl.c_str());
+    std::unique_ptr<Stepper> stepper = makeStepper(impl, c.rule, c.data);
     for (int i = 0; i < options.warmup; ++i)
       stepper->step();
-    synchronize(context.device);
     timings.push_back(
-        timeRuns([&] { stepper->step(); }, options, context.device, progress + " " + impl));
+        timeRuns([&] { stepper->step(); }, options, context.device, c.progress + " " + impl));
   }
 
+  int64_t params = c.set.numel(), tensors = static_cast<int64_t>(c.set.params.size());
+  int64_t bytes = c.rule.minBytes;
   std::printf("   %-14s %6s %11s %10s %9s %12s %15s\n", "impl", "steps", "ms median", "ms min",
               "GB/s", "floor ratio", "fused speed-up");
-  double fusedMs = impls.front() == "fused" ? timings.front().medianMs : 0;
-  for (size_t k = 0; k < impls.size(); ++k) {
+  double fusedMs = c.impls.front() == "fused" ? timings.front().medianMs : 0;
+  for (size_t k = 0; k < c.impls.size(); ++k) {
     const Timing &timing = timings[k];
-    double gbPerS = double(rule.minBytes) * double(params) / (timing.medianMs * 1e6);
+    double gbPerS = double(bytes) * double(params) / (timing.medianMs * 1e6);
     double floorRatio = timing.medianMs / floorMs;
     char speedup[32] = "-";
-    if (fusedMs > 0 && impls[k] != "fused")
+    if (fusedMs > 0 && c.impls[k] != "fused")
       std::snprintf(speedup, sizeof(speedup), "%.2fx", timing.medianMs / fusedMs);
-    std::printf("   %-14s %6lld %11.3f %10.3f %9.2f %12.2f %15s\n", impls[k].c_str(),
+    std::printf("   %-14s %6lld %11.3f %10.3f %9.2f %12.2f %15s\n", c.impls[k].c_str(),
                 static_cast<long long>(timing.reps), timing.medianMs, timing.minMs, gbPerS,
                 floorRatio, speedup);
     if (context.csv) {
       char row[512];
       std::snprintf(row, sizeof(row), "%s,%s,%s,%s,%lld,%lld,%.4f,%.4f,%lld,%.3f,%.4f\n",
-                    ruleName.c_str(), set.name.c_str(), options.device.c_str(), impls[k].c_str(),
-                    static_cast<long long>(params), static_cast<long long>(tensors),
-                    timing.medianMs, timing.minMs, static_cast<long long>(rule.minBytes), gbPerS,
-                    floorRatio);
+                    c.rule.bundle->ruleName().c_str(), c.set.name.c_str(), options.device.c_str(),
+                    c.impls[k].c_str(), static_cast<long long>(params),
+                    static_cast<long long>(tensors), timing.medianMs, timing.minMs,
+                    static_cast<long long>(bytes), gbPerS, floorRatio);
       *context.csv << row << std::flush;
     }
   }
   std::fflush(stdout);
+}
+
+/// Checks and times one rule on one parameter set. Returns false when a check failed.
+bool runCase(const CaseContext &context, const RuleSetup &rule, const ParamSet &set,
+             const ParamData &data, uint64_t gradDigest, const std::string &progress) {
+  const Options &options = context.options;
+  Case c{rule, set, data, gradDigest, {}, progress};
+  int64_t params = set.numel();
+  double floorMs = double(rule.minBytes) * double(params) / (context.probe.floorGBs() * 1e6);
+  size_t sweeps = rule.bundle->sweeps().size();
+  std::printf("\n== %s (%s, %d thread%s): %zu tensors, %lld parameters\n", c.label().c_str(),
+              options.device.c_str(), context.threads, context.threads == 1 ? "" : "s",
+              set.params.size(), static_cast<long long>(params));
+  std::printf("   minimum traffic %lld B/param = %.1f MB/step, %.3f ms at %.1f GB/s; fused plan: "
+              "%zu sweep%s, %lld B/param if every sweep streams from memory\n",
+              static_cast<long long>(rule.minBytes), double(rule.minBytes) * params / 1e6, floorMs,
+              context.probe.floorGBs(), sweeps, sweeps == 1 ? "" : "s",
+              static_cast<long long>(rule.planBytes));
+
+  for (const std::string &impl : kImpls) {
+    if (std::find(options.impls.begin(), options.impls.end(), impl) == options.impls.end())
+      continue;
+    if (impl != "fused" && !rule.hasTorch)
+      std::printf("   %s: no LibTorch implementation of this rule, skipped\n", impl.c_str());
+    else
+      c.impls.push_back(impl);
+  }
+  if (c.impls.empty())
+    return true;
+  if (!checkCase(context, c)) {
+    shout("*** " + c.label() + " is not timed: its check failed");
+    return false;
+  }
+  timeCase(context, c, floorMs);
   return true;
 }
 
@@ -738,9 +759,11 @@ int run(int argc, char **argv) {
     at::set_num_threads(options.threads);
   int threads = at::get_num_threads();
 
-  std::printf("optfuse-bench: LibTorch %s, device %s, %d intra-op thread%s, load average %.2f\n",
+  const char *waitPolicy = std::getenv("OMP_WAIT_POLICY");
+  std::printf("optfuse-bench: LibTorch %s, device %s, %d intra-op thread%s, OMP_WAIT_POLICY %s, "
+              "load average %.2f\n",
               TORCH_VERSION, options.device.c_str(), threads, threads == 1 ? "" : "s",
-              loadAverage());
+              waitPolicy ? waitPolicy : "unset", loadAverage());
   std::fprintf(stderr, "bandwidth probe: triad over 3 x %lld MiB\n",
                static_cast<long long>(options.probeMiB));
   Probe probe = runProbe(options, device);

@@ -50,10 +50,6 @@ template <typename Key> Key stateKey(const torch::Tensor &param) {
   }
 }
 
-template <typename T> std::string who0(const std::vector<T> &active) {
-  return describe(active.front().group, active.front().index, active.front().param);
-}
-
 /// The caller's CUDA stream: LibTorch's current stream when LibTorch has CUDA, the default
 /// stream otherwise.
 void *currentStream(const torch::Device &device) {
@@ -212,63 +208,75 @@ torch::Tensor FusedOptimizer::step(LossClosure closure) {
   }
   torch::NoGradGuard noGrad;
 
-  struct Active {
-    size_t group, index;
-    torch::Tensor param;
-  };
-  std::vector<Active> active;
+  // The parameters that step: those with a gradient, in group order.
+  active_.clear();
   for (size_t g = 0; g < param_groups_.size(); ++g) {
-    auto &options = static_cast<FusedOptions &>(param_groups_[g].options());
-    checkHyperNames(options);
+    checkHyperNames(static_cast<FusedOptions &>(param_groups_[g].options()));
     const auto &params = param_groups_[g].params();
-    for (size_t i = 0; i < params.size(); ++i)
-      if (params[i].grad().defined())
-        active.push_back({g, i, params[i]});
+    for (size_t i = 0; i < params.size(); ++i) {
+      const torch::Tensor &grad = params[i].grad();
+      if (grad.defined())
+        active_.push_back({g, i, params[i], grad});
+    }
   }
   lastSkipped_ = false;
-  if (active.empty())
+  if (active_.empty())
     return loss;
+  // The tensors are released at the end of the step, whatever happens.
+  struct Release {
+    std::vector<ActiveParam> &active;
+    ~Release() { active.clear(); }
+  } release{active_};
 
   // Check every input before anything runs.
-  torch::Device device = active.front().param.device();
-  using Key = typename std::decay_t<decltype(state_)>::key_type;
-  for (const Active &a : active) {
-    const torch::Tensor &p = a.param, &g = p.grad();
-    std::string who = describe(a.group, a.index, p);
+  torch::Device device = active_.front().param.device();
+  for (const ActiveParam &a : active_) {
+    const torch::Tensor &p = a.param, &g = a.grad;
+    auto who = [&] { return describe(a.group, a.index, p); };
     if (p.scalar_type() != torch::kFloat32)
-      fail(who + " is " + std::string(c10::toString(p.scalar_type())) +
+      fail(who() + " is " + std::string(c10::toString(p.scalar_type())) +
            "; compiled rules step float32 parameters");
     if (p.device() != device)
-      fail(who + " is on " + p.device().str() + " but parameter 0 of the step is on " +
+      fail(who() + " is on " + p.device().str() + " but parameter 0 of the step is on " +
            device.str() + "; one step runs on one device");
     if (!p.is_contiguous())
-      fail(who + " is not contiguous");
+      fail(who() + " is not contiguous");
     if (g.scalar_type() != torch::kFloat32 || g.device() != device || !g.is_contiguous() ||
         !g.sizes().equals(p.sizes()))
-      fail(who + ": its gradient must be a contiguous float32 tensor of the same shape on " +
+      fail(who() + ": its gradient must be a contiguous float32 tensor of the same shape on " +
            device.str() + " (got " + std::string(c10::toString(g.scalar_type())) + " " +
            shapeOf(g) + " on " + g.device().str() + (g.is_contiguous() ? "" : ", non-contiguous") +
            ")");
-    auto it = state_.find(stateKey<Key>(p));
-    if (it != state_.end()) {
+  }
+  // The state of the same parameters as last step was checked then; a new set is checked now.
+  bool sameParams = active_.size() == cachedParams_.size();
+  for (size_t l = 0; sameParams && l < active_.size(); ++l)
+    sameParams = active_[l].param.unsafeGetTensorImpl() == cachedParams_[l];
+  using Key = typename std::decay_t<decltype(state_)>::key_type;
+  if (!sameParams) {
+    for (const ActiveParam &a : active_) {
+      auto it = state_.find(stateKey<Key>(a.param));
+      if (it == state_.end())
+        continue;
       const auto &buffers = static_cast<FusedParamState &>(*it->second).buffers;
       for (size_t s = 0; s < buffers.size(); ++s) {
-        const torch::Tensor &b = buffers[s];
+        const torch::Tensor &b = buffers[s], &p = a.param;
         if (b.scalar_type() != torch::kFloat32 || b.device() != device || !b.is_contiguous() ||
             !b.sizes().equals(p.sizes()))
-          fail(who + ": its state '" + bundle_->buffers()[2 + s].name + "' is " +
-               std::string(c10::toString(b.scalar_type())) + " " + shapeOf(b) + " on " +
+          fail(describe(a.group, a.index, p) + ": its state '" + bundle_->buffers()[2 + s].name +
+               "' is " + std::string(c10::toString(b.scalar_type())) + " " + shapeOf(b) + " on " +
                b.device().str() + ", expected contiguous float32 " + shapeOf(p) + " on " +
                device.str());
       }
     }
   }
   if (device.is_cuda() && !bundle_->hasGpuCode())
-    fail(who0(active) + " is a CUDA tensor, but bundle '" + bundle_->path() +
+    fail(describe(active_.front().group, active_.front().index, active_.front().param) +
+         " is a CUDA tensor, but bundle '" + bundle_->path() +
          "' has no GPU code; recompile it with optfuse-compile --gpu-arch");
   if (skipNonfinite_) {
-    for (const Active &a : active) {
-      if (!torch::isfinite(a.param.grad()).all().item<bool>()) {
+    for (const ActiveParam &a : active_) {
+      if (!torch::isfinite(a.grad).all().item<bool>()) {
         lastSkipped_ = true;
         return loss;
       }
@@ -285,42 +293,69 @@ torch::Tensor FusedOptimizer::step(LossClosure closure) {
     layerKey_.clear();
   }
 
-  // The layer table is rebuilt only when the set of tensors changed.
-  int numBuffers = static_cast<int>(bundle_->buffers().size());
-  std::vector<const void *> key;
-  std::vector<int64_t> numels;
-  std::vector<std::vector<float *>> pointers;
-  for (const Active &a : active) {
-    std::vector<float *> layer = {a.param.data_ptr<float>(), a.param.grad().data_ptr<float>()};
-    for (int s = 0; s < bundle_->numStates(); ++s)
-      layer.push_back(stateBuffer(a.param, s).data_ptr<float>());
-    key.insert(key.end(), layer.begin(), layer.end());
-    key.push_back(reinterpret_cast<const void *>(a.param.numel()));
-    numels.push_back(a.param.numel());
-    pointers.push_back(std::move(layer));
+  // State buffers (created on a parameter's first step), found by key only for a new set.
+  int numStates = bundle_->numStates();
+  if (!sameParams) {
+    cachedParams_.clear();
+    cachedStates_.clear();
+    for (const ActiveParam &a : active_) {
+      cachedParams_.push_back(a.param.unsafeGetTensorImpl());
+      for (int s = 0; s < numStates; ++s)
+        cachedStates_.push_back(static_cast<float *>(stateBuffer(a.param, s).data_ptr()));
+    }
+    layerKey_.clear();
   }
-  if (key != layerKey_) {
+
+  // The layer table is rebuilt only when the tensors' memory changed.
+  key_.clear();
+  for (const ActiveParam &a : active_) {
+    key_.push_back(a.param.data_ptr());
+    key_.push_back(a.grad.data_ptr());
+    key_.push_back(reinterpret_cast<const void *>(a.param.numel()));
+  }
+  bool rebuilt = key_ != layerKey_;
+  if (rebuilt) {
+    std::vector<int64_t> numels;
+    for (const ActiveParam &a : active_)
+      numels.push_back(a.param.numel());
     executor_->setLayers(numels);
-    for (size_t l = 0; l < pointers.size(); ++l)
-      for (int b = 0; b < numBuffers; ++b)
-        executor_->setBuffer(static_cast<int64_t>(l), b, pointers[l][b]);
-    layerKey_ = std::move(key);
+    for (size_t l = 0; l < active_.size(); ++l) {
+      auto layer = static_cast<int64_t>(l);
+      executor_->setBuffer(layer, 0, static_cast<float *>(active_[l].param.data_ptr()));
+      executor_->setBuffer(layer, 1, static_cast<float *>(active_[l].grad.data_ptr()));
+      for (int s = 0; s < numStates; ++s)
+        executor_->setBuffer(layer, 2 + s, cachedStates_[l * numStates + s]);
+    }
+    std::swap(layerKey_, key_);
   }
+
+  // Hyperparameters and flags per group; written to the layers when they or the layers change.
   int decayBit = bundle_->flagIndex("exclude_decay");
   int adaptBit = bundle_->flagIndex("exclude_adapt");
-  for (size_t l = 0; l < active.size(); ++l) {
-    const Active &a = active[l];
-    const auto &options = static_cast<const FusedOptions &>(param_groups_[a.group].options());
-    double *hypers = executor_->hypers(static_cast<int64_t>(l));
-    for (size_t h = 0; h < bundle_->hypers().size(); ++h)
-      hypers[h] = options.get(bundle_->hypers()[h].name, bundle_->hypers()[h].defaultValue);
-    bool oneD = options.exclude_1d() && a.param.dim() == 1;
-    int32_t bits = 0;
-    if (decayBit >= 0 && (options.exclude_from_decay() || oneD))
-      bits |= 1 << decayBit;
-    if (adaptBit >= 0 && (options.exclude_from_adaptation() || oneD))
-      bits |= 1 << adaptBit;
-    executor_->setFlags(static_cast<int64_t>(l), bits);
+  std::vector<double> groupHypers;
+  for (const auto &group : param_groups_) {
+    const auto &options = static_cast<const FusedOptions &>(group.options());
+    for (const HyperInfo &hyper : bundle_->hypers())
+      groupHypers.push_back(options.get(hyper.name, hyper.defaultValue));
+    groupHypers.push_back(options.exclude_from_decay() + 2.0 * options.exclude_from_adaptation() +
+                          4.0 * options.exclude_1d());
+  }
+  if (rebuilt || groupHypers != groupHypers_) {
+    size_t row = bundle_->hypers().size() + 1;
+    for (size_t l = 0; l < active_.size(); ++l) {
+      const ActiveParam &a = active_[l];
+      const double *values = groupHypers.data() + a.group * row;
+      std::copy(values, values + row - 1, executor_->hypers(static_cast<int64_t>(l)));
+      const auto &options = static_cast<const FusedOptions &>(param_groups_[a.group].options());
+      bool oneD = options.exclude_1d() && a.param.dim() == 1;
+      int32_t bits = 0;
+      if (decayBit >= 0 && (options.exclude_from_decay() || oneD))
+        bits |= 1 << decayBit;
+      if (adaptBit >= 0 && (options.exclude_from_adaptation() || oneD))
+        bits |= 1 << adaptBit;
+      executor_->setFlags(static_cast<int64_t>(l), bits);
+    }
+    std::swap(groupHypers_, groupHypers);
   }
 
   if (device.is_cuda())
@@ -422,4 +457,6 @@ void FusedOptimizer::load(torch::serialize::InputArchive &archive) {
   }
   stepCount_ = stepCount.item<int64_t>();
   layerKey_.clear();
+  cachedParams_.clear();
+  cachedStates_.clear();
 }

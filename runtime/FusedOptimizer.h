@@ -107,8 +107,17 @@ private:
   std::shared_ptr<const Bundle> bundle_;
   std::unique_ptr<Executor> executor_;
   torch::Device executorDevice_{torch::kCPU};
-  /// The tensors the executor's layer table was built for (pointers and sizes).
-  std::vector<const void *> layerKey_;
+
+  // Per-step work kept small for models with many tensors: what the last step saw.
+  struct ActiveParam {
+    size_t group, index;
+    torch::Tensor param, grad;
+  };
+  std::vector<ActiveParam> active_;              // during a step only
+  std::vector<const void *> cachedParams_;       // the stepped parameters (TensorImpl)
+  std::vector<float *> cachedStates_;            // their state buffers, [layer][state]
+  std::vector<const void *> layerKey_, key_;     // parameter and gradient memory and sizes
+  std::vector<double> groupHypers_;              // hyperparameters and switches per group
   int64_t stepCount_ = 0;
   bool skipNonfinite_ = false, lastSkipped_ = false;
 };

@@ -38,10 +38,10 @@ std::string findFile(const std::string &dir, const std::string &name) {
   throw std::runtime_error(
       "cannot find the Fashion-MNIST data: " + gz +
       " does not exist.\n"
-      "Install Debian's dataset-fashion-mnist package (scripts/setup.sh does it, or run\n"
-      "  sudo apt-get install dataset-fashion-mnist\n"
-      "), or pass --data-dir DIR, a directory holding train-images-idx3-ubyte.gz,\n"
-      "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz.");
+      "Install Debian's dataset-fashion-mnist package (scripts/setup.sh installs it, or run\n"
+      "`sudo apt-get install dataset-fashion-mnist`), or pass --data-dir DIR naming a directory\n"
+      "with train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz\n"
+      "and t10k-labels-idx1-ubyte.gz.");
 }
 
 /// The whole (decompressed) content of a file.
@@ -67,8 +67,8 @@ uint32_t bigEndian32(const std::vector<uint8_t> &bytes, size_t offset) {
          uint32_t(bytes[offset + 2]) << 8 | uint32_t(bytes[offset + 3]);
 }
 
-/// Reads an IDX file of unsigned bytes with the given dimensions (the first one, the number of
-/// examples, is checked against `count`) and returns its data bytes.
+/// Reads an IDX file of unsigned bytes, checks that its dimensions are `dims` and returns its data
+/// bytes.
 std::vector<uint8_t> readIdx(const std::string &path, const std::vector<int64_t> &dims) {
   std::vector<uint8_t> bytes = readAll(path);
   size_t header = 4 + 4 * dims.size();

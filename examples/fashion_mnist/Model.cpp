@@ -19,12 +19,12 @@ void addConvBlock(nn::Sequential &layers, int64_t in, int64_t out, int64_t kerne
 
 NetImpl::NetImpl() {
   nn::Sequential layers;
-  addConvBlock(layers, 1, 16, 5);
+  addConvBlock(layers, 1, 8, 5);
+  addConvBlock(layers, 8, 16, 3);
   addConvBlock(layers, 16, 32, 3);
-  addConvBlock(layers, 32, 64, 3);
   layers->push_back(nn::Flatten());
   features_ = register_module("features", layers);
-  classifier_ = register_module("classifier", nn::Linear(64 * 4 * 4, 10));
+  classifier_ = register_module("classifier", nn::Linear(32 * 4 * 4, 10));
 }
 
 torch::Tensor NetImpl::forward(torch::Tensor x) { return classifier_(features_->forward(x)); }

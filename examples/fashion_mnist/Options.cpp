@@ -53,10 +53,12 @@ std::string fmnist::usage() {
              "                        With 0: constant lr for tvlars (phi(t) is its schedule),\n"
              "                        cosine decay from the first step for the other rules\n"
              "  --weight-decay X      the rule's weight_decay (the rule's default)\n"
-             "  --lambda X            tvlars: decay speed of phi(t), per step (1e-3)\n"
-             "  --alpha X             tvlars: phi(t) starts near 1/alpha (0.1)\n"
-             "  --delay X             tvlars: step around which phi(t) decays (-1)\n"
-             "  --gamma-min X         tvlars: floor of phi(t) (0)\n"
+             "  --lambda X            tvlars: decay rate of phi per step (1e-3)\n"
+             "  --alpha X             tvlars: 1/alpha is phi's plateau before the delay (0.1)\n"
+             "  --delay X             tvlars: the step around which phi decays (-1)\n"
+             "  --gamma-min X         tvlars: floor of phi (0). TVLARS scales its trust ratio\n"
+             "                        at step t by\n"
+             "                        phi(t) = 1/(alpha + exp(lambda*(t - delay))) + gamma_min\n"
              "  --exclude-1d          exclude 1-D tensors (biases, BatchNorm weights) from weight\n"
              "                        decay and from adaptation\n"
              "  --device D            cpu, cuda or cuda:N (cpu)\n"
@@ -106,7 +108,8 @@ Options fmnist::parseOptions(int argc, char **argv) {
          o.weightDecay = parseDouble(f, v);
          require(*o.weightDecay >= 0, f, "at least 0", v);
        }},
-      {"--lambda", [&](const std::string &f, const std::string &v) { o.lambda = parseDouble(f, v); }},
+      {"--lambda",
+       [&](const std::string &f, const std::string &v) { o.lambda = parseDouble(f, v); }},
       {"--alpha",
        [&](const std::string &f, const std::string &v) {
          o.alpha = parseDouble(f, v);
@@ -174,7 +177,6 @@ Options fmnist::parseOptions(int argc, char **argv) {
     setter->second(flag, value);
   }
   if (o.warmupEpochs > static_cast<double>(o.epochs))
-    throw UsageError("--warmup-epochs must not exceed --epochs (" + std::to_string(o.epochs) +
-                     ")");
+    throw UsageError("--warmup-epochs must not exceed --epochs (" + std::to_string(o.epochs) + ")");
   return o;
 }

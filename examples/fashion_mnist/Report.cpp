@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iomanip>
@@ -43,9 +44,9 @@ std::string ProgressBar::bar(int64_t done, double loss) const {
   int width = static_cast<int>(std::to_string(epochs_).size());
   int stepWidth = static_cast<int>(std::to_string(steps_).size());
   std::ostringstream os;
-  os << "epoch " << std::setw(width) << epoch_ << "/" << epochs_ << " ["
-     << std::string(filled, '#') << std::string(kBarWidth - filled, '.') << "] "
-     << std::setw(stepWidth) << done << "/" << steps_;
+  os << "epoch " << std::setw(width) << epoch_ << "/" << epochs_ << " [" << std::string(filled, '#')
+     << std::string(kBarWidth - filled, '.') << "] " << std::setw(stepWidth) << done << "/"
+     << steps_;
   if (done > 0)
     os << "  loss " << std::fixed << std::setprecision(4) << loss;
   return os.str();
@@ -95,6 +96,7 @@ void fmnist::plotRun(const std::string &path, const std::string &title,
          << "set xlabel 'epoch'\n"
          << "set ylabel 'test accuracy'\n"
          << "set y2label 'training loss'\n"
+         << "set xtics " << std::max<size_t>(1, results.size() / 10) << "\n"
          << "set ytics nomirror\n"
          << "set y2tics\n"
          << "set grid\n"

@@ -1,6 +1,6 @@
 //===- Model.h - The network fashion-mnist-train trains -----------*- C++ -*-===//
 //
-// A small convolutional network (6.4k parameters), sized so that an epoch at batch 8192 takes a
+// A small convolutional network (11k parameters), sized so that an epoch at batch 8192 takes a
 // few seconds on one CPU core. LibTorch runs convolutions on oneDNN but matrix products on the
 // system BLAS, the slow reference BLAS on a stock Debian, so the network has no large fully
 // connected layer; strided convolutions keep the activations of a large batch small.

@@ -87,6 +87,11 @@ void CsvLog::write(const EpochResult &result) {
 // plotRun
 //===----------------------------------------------------------------------===//
 
+void fmnist::checkPlotPath(const std::string &path) {
+  if (!std::ofstream(path, std::ios::app))
+    throw std::runtime_error("cannot write the plot " + path);
+}
+
 void fmnist::plotRun(const std::string &path, const std::string &title,
                      const std::vector<EpochResult> &results) {
   std::ostringstream script;
@@ -108,10 +113,10 @@ void fmnist::plotRun(const std::string &path, const std::string &title,
          << "plot $run using 1:2 with linespoints lw 2 title 'test accuracy', \\\n"
          << "     $run using 1:3 axes x1y2 with linespoints lw 2 title 'training loss'\n";
 
-  // gnuplot's messages go to stderr, so that stdout keeps only the result line. A gnuplot that
-  // exits early must not kill this process with SIGPIPE.
+  // gnuplot reports errors on stderr; its stdout is dropped, so that this program's stdout keeps
+  // only the result line. A gnuplot that exits early must not kill this process with SIGPIPE.
   void (*previous)(int) = std::signal(SIGPIPE, SIG_IGN);
-  FILE *gnuplot = popen("gnuplot 1>&2", "w");
+  FILE *gnuplot = popen("gnuplot >/dev/null", "w");
   int status = -1;
   if (gnuplot) {
     std::string text = script.str();

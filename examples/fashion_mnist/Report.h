@@ -53,6 +53,10 @@ private:
   std::ofstream out_;
 };
 
+/// Throws std::runtime_error when `path` cannot be opened for writing (it is created when absent),
+/// so that a bad --plot path fails before training rather than after.
+void checkPlotPath(const std::string &path);
+
 /// Plots test accuracy and training loss per epoch into the PNG file `path` by running gnuplot
 /// with a generated script. Throws std::runtime_error when gnuplot fails or is missing.
 void plotRun(const std::string &path, const std::string &title,

@@ -204,6 +204,8 @@ int train(const Options &o) {
   std::optional<CsvLog> csv;
   if (!o.csvPath.empty())
     csv.emplace(o.csvPath);
+  if (!o.plotPath.empty())
+    checkPlotPath(o.plotPath);
   Shuffler shuffler(o.seed);
   std::vector<EpochResult> results;
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {

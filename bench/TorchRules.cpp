@@ -148,15 +148,17 @@ void TorchRule::larsForeach() {
   at::_foreach_add_(params_, first_, -lr);
 }
 
+std::pair<double, double> TorchRule::lambBiasCorrections() {
+  if (hyper("bias_correction") == 0)
+    return {1.0, 1.0};
+  return {1 - std::pow(hyper("beta1"), double(t_ + 1)), 1 - std::pow(hyper("beta2"), double(t_ + 1))};
+}
+
 // m, v = the Adam moments; u = mh / (sqrt(vh) + eps) + wd*w; r = the trust ratio; w = w - lr*r*u.
 void TorchRule::lambLoop() {
   double beta1 = hyper("beta1"), beta2 = hyper("beta2"), eps = hyper("eps"),
          wd = hyper("weight_decay"), lr = hyper("lr");
-  double bc1 = 1, bc2 = 1;
-  if (hyper("bias_correction") != 0) {
-    bc1 = 1 - std::pow(beta1, double(t_ + 1));
-    bc2 = 1 - std::pow(beta2, double(t_ + 1));
-  }
+  auto [bc1, bc2] = lambBiasCorrections();
   for (size_t i = 0; i < params_.size(); ++i) {
     torch::Tensor &w = params_[i];
     const torch::Tensor &g = grads_[i];
@@ -173,11 +175,7 @@ void TorchRule::lambLoop() {
 void TorchRule::lambForeach() {
   double beta1 = hyper("beta1"), beta2 = hyper("beta2"), eps = hyper("eps"),
          wd = hyper("weight_decay"), lr = hyper("lr");
-  double bc1 = 1, bc2 = 1;
-  if (hyper("bias_correction") != 0) {
-    bc1 = 1 - std::pow(beta1, double(t_ + 1));
-    bc2 = 1 - std::pow(beta2, double(t_ + 1));
-  }
+  auto [bc1, bc2] = lambBiasCorrections();
   at::_foreach_mul_(first_, beta1);
   at::_foreach_add_(first_, grads_, 1 - beta1);
   at::_foreach_mul_(second_, beta2);

@@ -60,6 +60,8 @@ private:
 
   void larsLoop();
   void larsForeach();
+  /// 1 - beta^(t+1) for both moments, or 1 and 1 without bias correction.
+  std::pair<double, double> lambBiasCorrections();
   void lambLoop();
   void lambForeach();
   void sgdLoop();
